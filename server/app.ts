@@ -1,0 +1,122 @@
+/**
+ * `buildServer(options)`: the whole Sourcedesk server as a Fastify instance that never listens.
+ * The CLI listens; tests and benchmarks use port 0 or `inject()`.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import { authPlugin } from './auth/authPlugin.ts';
+import { collabRoute } from './collab/collabRoute.ts';
+import { RoomManager } from './collab/RoomManager.ts';
+import { type ResolvedConfig, resolveConfig, type ServerOptions } from './config.ts';
+import { sessionRoutes } from './routes/sessionRoutes.ts';
+import { storyRoutes } from './routes/storyRoutes.ts';
+import { tokenRoutes } from './routes/tokenRoutes.ts';
+import { userRoutes } from './routes/userRoutes.ts';
+import { openSqliteStorage } from './storage/SqliteStorage.ts';
+import type { Storage } from './storage/Storage.ts';
+import { StoryListing } from './storyListing.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    storage: Storage;
+    rooms: RoomManager;
+    config: ResolvedConfig;
+  }
+}
+
+const projectRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+export type { ServerOptions } from './config.ts';
+
+export async function buildServer(options: ServerOptions = {}): Promise<FastifyInstance> {
+  const config = resolveConfig(options);
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024, trustProxy: false });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  const ownsStorage = options.storage === undefined;
+  const storage = options.storage ?? openSqliteStorage(join(resolve(options.dataDir ?? 'data'), 'sourcedesk.db'));
+  const listing = new StoryListing(storage.stories, app.log);
+  const rooms = new RoomManager({
+    store: storage.documents,
+    log: app.log,
+    hooks: { afterChange: (room) => listing.noteChange(room) },
+    ...(options.unloadGraceMs === undefined ? {} : { unloadGraceMs: options.unloadGraceMs }),
+    ...(options.compactAfterUpdates === undefined ? {} : { compactAfterUpdates: options.compactAfterUpdates }),
+  });
+  app.decorate('storage', storage);
+  app.decorate('rooms', rooms);
+  app.decorate('config', config);
+
+  // Order matters on close: sockets and rooms first (storing what is pending), then the store.
+  app.addHook('preClose', async () => {
+    await rooms.shutdown();
+    await listing.close();
+  });
+  app.addHook('onClose', async () => {
+    if (ownsStorage) await storage.close();
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const first = error.validation[0];
+      const where = first?.instancePath ? `${first.instancePath.slice(1).replaceAll('/', '.')}: ` : '';
+      return reply.code(400).send({ error: 'bad_request', message: `${where}${first?.message ?? 'invalid request'}` });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return reply
+        .code(status)
+        .send({ error: 'internal', message: 'Something went wrong on the server; nothing was changed' });
+    }
+    const code = error.code?.startsWith('FST_') ? 'bad_request' : (error.code ?? 'error');
+    return reply
+      .code(status)
+      .send({ error: status === 429 ? 'rate_limited' : code.toLowerCase(), message: error.message });
+  });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyRateLimit, { global: false });
+  await app.register(fastifyWebsocket, { options: { maxPayload: config.maxFrameBytes } });
+  await app.register(fastifySwagger, {
+    openapi: { info: { title: 'Sourcedesk API', version: '1.0.0' } },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(authPlugin);
+
+  await app.register(sessionRoutes);
+  await app.register(tokenRoutes);
+  await app.register(userRoutes);
+  await app.register(storyRoutes);
+  await app.register(collabRoute);
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/health', { schema: { hide: true } }, async () => ({ ok: true }));
+
+  const clientDir = options.clientDir === undefined ? join(projectRoot, 'dist', 'client') : options.clientDir;
+  if (clientDir !== null && existsSync(join(clientDir, 'index.html'))) {
+    await app.register(fastifyStatic, { root: clientDir, prefix: '/', wildcard: false });
+  }
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    if (request.method === 'GET' && clientDir !== null && !path.startsWith('/api/') && !path.startsWith('/collab/')) {
+      if (existsSync(join(clientDir, 'index.html'))) return reply.sendFile('index.html', clientDir);
+    }
+    return reply.code(404).send({ error: 'not_found', message: `No route for ${request.method} ${path}` });
+  });
+
+  return app;
+}

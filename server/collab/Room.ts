@@ -1,0 +1,304 @@
+/**
+ * One live document (one part of one story) held in memory, and the y-websocket protocol spoken
+ * with each connection in it. Transport-agnostic: it only sees `CollabConnection`s.
+ *
+ * The order that makes "nothing typed is lost" true: an incoming update is checked, appended to the
+ * store, and only once the store has confirmed it is it applied to the document, whose `update`
+ * event then fans the change out to everyone else. An update that cannot be stored is never
+ * applied, so nobody ever sees anything the store does not have.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as Y from 'yjs';
+import { gcEnabledFor } from '../../shared/documentLayout.ts';
+import { CloseCode, MessageType, SyncMessageType } from '../../shared/protocol.ts';
+import type { DocKey, DocumentStore } from '../storage/Storage.ts';
+import { stampAwarenessIdentity } from './awarenessIdentity.ts';
+import type { CollabConnection } from './Connection.ts';
+import { updateAddsToDoc } from './updateNovelty.ts';
+
+/** Transaction origin of changes made by the server itself (API calls, migrations). */
+export const SERVER_ORIGIN = Symbol('sourcedesk-server');
+
+interface PendingUpdate {
+  update: Uint8Array;
+  /** The connection that sent it, or the server. */
+  origin: CollabConnection | typeof SERVER_ORIGIN;
+  userId: string | null;
+  done: { resolve: () => void; reject: (error: unknown) => void };
+}
+
+export interface RoomHooks {
+  /** Called after a batch of updates has been stored and applied. */
+  afterChange?(room: Room, userIds: (string | null)[]): void;
+}
+
+/** Thrown to reject the updates of a batch that could not be stored. */
+export class StorageFailure extends Error {
+  constructor(cause: unknown) {
+    super('the update could not be stored', { cause });
+    this.name = 'StorageFailure';
+  }
+}
+
+export class Room {
+  readonly name: string;
+  readonly doc: Y.Doc;
+  readonly awareness: awarenessProtocol.Awareness;
+  /** Each connection, with the awareness client ids it has announced. */
+  private readonly connections = new Map<CollabConnection, Set<number>>();
+  private queue: PendingUpdate[] = [];
+  private flushing: Promise<void> | null = null;
+  /** Sequence number of the last stored update that is applied to `doc`. */
+  lastSeq: number;
+  /** Stored log entries not yet folded into a snapshot. */
+  logTail: number;
+  private destroyed = false;
+
+  private constructor(
+    readonly key: DocKey,
+    private readonly store: DocumentStore,
+    private readonly log: FastifyBaseLogger,
+    private readonly hooks: RoomHooks,
+    lastSeq: number,
+    logTail: number,
+    doc: Y.Doc,
+  ) {
+    this.name = `${key.storyId}/${key.part}`;
+    this.doc = doc;
+    this.lastSeq = lastSeq;
+    this.logTail = logTail;
+    this.awareness = new awarenessProtocol.Awareness(doc);
+    // The server is not a participant: it must not show up as a cursor.
+    this.awareness.setLocalState(null);
+    this.doc.on('update', this.broadcastDocUpdate);
+    this.awareness.on('update', this.onAwarenessUpdate);
+  }
+
+  /** Loads a document from its snapshot and log tail. */
+  static async load(key: DocKey, store: DocumentStore, log: FastifyBaseLogger, hooks: RoomHooks = {}): Promise<Room> {
+    const stored = await store.loadDocument(key);
+    const doc = new Y.Doc({ gc: gcEnabledFor(key.part) });
+    Y.transact(doc, () => {
+      if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot);
+      for (const entry of stored.updates) Y.applyUpdate(doc, entry.data);
+    });
+    const lastSeq = stored.updates.at(-1)?.seq ?? stored.snapshotSeq;
+    return new Room(key, store, log, hooks, lastSeq, stored.updates.length, doc);
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Adds a connection and starts the sync handshake (our step 1, and who else is here). */
+  join(conn: CollabConnection): void {
+    if (this.destroyed) throw new RangeError(`Room ${this.name} is closed`);
+    this.connections.set(conn, new Set());
+    const step1 = encoding.createEncoder();
+    encoding.writeVarUint(step1, MessageType.sync);
+    encoding.writeVarUint(step1, SyncMessageType.step1);
+    encoding.writeVarUint8Array(step1, Y.encodeStateVector(this.doc));
+    conn.send(encoding.toUint8Array(step1));
+    const states = this.awareness.getStates();
+    if (states.size > 0) conn.send(this.awarenessMessage([...states.keys()]));
+  }
+
+  /** Removes a connection and the presence it announced, so no ghost cursor stays behind. */
+  leave(conn: CollabConnection): void {
+    const clientIds = this.connections.get(conn);
+    if (clientIds === undefined) return;
+    this.connections.delete(conn);
+    if (clientIds.size > 0) awarenessProtocol.removeAwarenessStates(this.awareness, [...clientIds], null);
+  }
+
+  /**
+   * Handles one binary message from a connection. Malformed input closes that connection only.
+   */
+  receive(conn: CollabConnection, message: Uint8Array): void {
+    if (!this.connections.has(conn)) return;
+    try {
+      this.dispatch(conn, message);
+    } catch (error) {
+      this.log.warn({ err: error, room: this.name, conn: conn.id }, 'malformed collaboration message');
+      this.drop(conn, CloseCode.badMessage, 'malformed message');
+    }
+  }
+
+  private dispatch(conn: CollabConnection, message: Uint8Array): void {
+    const decoder = decoding.createDecoder(message);
+    const type = decoding.readVarUint(decoder);
+    switch (type) {
+      case MessageType.sync: {
+        const syncType = decoding.readVarUint(decoder);
+        const payload = decoding.readVarUint8Array(decoder);
+        if (syncType === SyncMessageType.step1) {
+          const reply = encoding.createEncoder();
+          encoding.writeVarUint(reply, MessageType.sync);
+          encoding.writeVarUint(reply, SyncMessageType.step2);
+          encoding.writeVarUint8Array(reply, Y.encodeStateAsUpdate(this.doc, payload));
+          conn.send(encoding.toUint8Array(reply));
+        } else if (syncType === SyncMessageType.step2 || syncType === SyncMessageType.update) {
+          this.receiveUpdate(conn, payload);
+        } else {
+          throw new RangeError(`unknown sync message type ${syncType}`);
+        }
+        return;
+      }
+      case MessageType.awareness: {
+        const update = stampAwarenessIdentity(decoding.readVarUint8Array(decoder), conn.user);
+        awarenessProtocol.applyAwarenessUpdate(this.awareness, update, conn);
+        return;
+      }
+      case MessageType.queryAwareness:
+        conn.send(this.awarenessMessage([...this.awareness.getStates().keys()]));
+        return;
+      case MessageType.auth:
+        // Authentication happens at upgrade; the y-protocols auth message carries nothing we accept.
+        return;
+      default:
+        throw new RangeError(`unknown message type ${type}`);
+    }
+  }
+
+  private receiveUpdate(conn: CollabConnection, update: Uint8Array): void {
+    if (!updateAddsToDoc(this.doc, update)) return;
+    this.enqueue(update, conn, conn.user.id).catch((error: unknown) => {
+      // The update was not stored, so it was not applied either: tell the sender to resync later.
+      // Its client still holds the change and sends it again on reconnect.
+      this.log.error({ err: error, room: this.name, conn: conn.id }, 'update not stored');
+      this.drop(conn, CloseCode.storageUnavailable, 'update could not be stored; retrying');
+    });
+  }
+
+  /**
+   * Applies a change made by the server (for API calls) through the same path as a client's update:
+   * stored first, then applied and sent to every connection. Resolves once stored and applied.
+   */
+  async change(fn: (doc: Y.Doc) => void): Promise<void> {
+    const scratch = new Y.Doc({ gc: this.doc.gc });
+    Y.applyUpdate(scratch, Y.encodeStateAsUpdate(this.doc));
+    let update = null as Uint8Array | null;
+    scratch.on('update', (made: Uint8Array) => {
+      update = made;
+    });
+    Y.transact(scratch, () => fn(scratch), SERVER_ORIGIN);
+    scratch.destroy();
+    if (update === null) return;
+    await this.enqueue(update, SERVER_ORIGIN, null);
+  }
+
+  private enqueue(update: Uint8Array, origin: PendingUpdate['origin'], userId: string | null): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ update, origin, userId, done: { resolve, reject } });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  /**
+   * Stores queued updates in batches (one transaction each: a group commit), then applies them in
+   * arrival order. Runs until the queue is empty; updates arriving meanwhile form the next batch.
+   */
+  private async flush(): Promise<void> {
+    // Let messages that arrived in the same tick join this batch.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      let seq: number;
+      try {
+        seq = await this.store.appendUpdates(
+          this.key,
+          batch.map((pending) => ({ data: pending.update, userId: pending.userId })),
+        );
+      } catch (error) {
+        const failure = new StorageFailure(error);
+        for (const pending of batch) pending.done.reject(failure);
+        continue;
+      }
+      this.lastSeq = seq;
+      this.logTail += batch.length;
+      for (const pending of batch) {
+        try {
+          Y.applyUpdate(this.doc, pending.update, pending.origin);
+          pending.done.resolve();
+        } catch (error) {
+          // Decoding was checked on arrival, so this is a bug, not bad input; keep the others going.
+          this.log.error({ err: error, room: this.name }, 'stored update failed to apply');
+          pending.done.reject(error);
+        }
+      }
+      this.hooks.afterChange?.(
+        this,
+        batch.map((pending) => pending.userId),
+      );
+    }
+    this.flushing = null;
+  }
+
+  /** Resolves when every update received so far has been stored (or refused). */
+  async settled(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  /** Folds the document into a snapshot and drops the log entries it covers. */
+  async compact(): Promise<void> {
+    await this.settled();
+    if (this.logTail === 0) return;
+    const seq = this.lastSeq;
+    const tail = this.logTail;
+    await this.store.saveSnapshot(this.key, Y.encodeStateAsUpdate(this.doc), seq);
+    // Updates stored while the snapshot was written stay in the tail.
+    this.logTail = Math.max(0, this.logTail - tail);
+  }
+
+  /** Closes every connection with `code` and releases the document. */
+  destroy(code: number = CloseCode.goingAway, reason = 'room closed'): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const conn of [...this.connections.keys()]) this.drop(conn, code, reason);
+    this.doc.off('update', this.broadcastDocUpdate);
+    this.awareness.destroy();
+    this.doc.destroy();
+  }
+
+  private drop(conn: CollabConnection, code: number, reason: string): void {
+    this.leave(conn);
+    conn.close(code, reason);
+  }
+
+  private readonly broadcastDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, MessageType.sync);
+    encoding.writeVarUint(encoder, SyncMessageType.update);
+    encoding.writeVarUint8Array(encoder, update);
+    const message = encoding.toUint8Array(encoder);
+    for (const conn of this.connections.keys()) {
+      if (conn !== origin) conn.send(message);
+    }
+  };
+
+  private readonly onAwarenessUpdate = (
+    { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
+    origin: unknown,
+  ): void => {
+    const changed = [...added, ...updated, ...removed];
+    if (origin instanceof Object && this.connections.has(origin as CollabConnection)) {
+      const owned = this.connections.get(origin as CollabConnection);
+      for (const id of added) owned?.add(id);
+      for (const id of removed) owned?.delete(id);
+    }
+    const message = this.awarenessMessage(changed);
+    // Sent to the sender too: the stock provider treats silence as a dead connection.
+    for (const conn of this.connections.keys()) conn.send(message);
+  };
+
+  private awarenessMessage(clientIds: number[]): Uint8Array {
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, MessageType.awareness);
+    encoding.writeVarUint8Array(encoder, awarenessProtocol.encodeAwarenessUpdate(this.awareness, clientIds));
+    return encoding.toUint8Array(encoder);
+  }
+}

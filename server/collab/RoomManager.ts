@@ -1,0 +1,167 @@
+/**
+ * Keeps the rooms that have clients in memory: loads each once however many clients arrive at the
+ * same moment, unloads it a grace period after its last client leaves, and compacts its log into
+ * a snapshot in the background.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { DocKey, DocumentStore } from '../storage/Storage.ts';
+import type { CollabConnection } from './Connection.ts';
+import { Room, type RoomHooks } from './Room.ts';
+
+export interface RoomManagerOptions {
+  store: DocumentStore;
+  log: FastifyBaseLogger;
+  hooks?: RoomHooks;
+  /** How long an empty room stays loaded, in ms (a reload or a flaky network comes back quickly). */
+  unloadGraceMs?: number;
+  /** Compact a room's log once this many entries follow its snapshot. */
+  compactAfterUpdates?: number;
+}
+
+function keyString(key: DocKey): string {
+  return `${key.storyId}/${key.part}`;
+}
+
+export class RoomManager {
+  private readonly rooms = new Map<string, Room>();
+  private readonly loading = new Map<string, Promise<Room>>();
+  private readonly unloading = new Map<string, Promise<void>>();
+  private readonly unloadTimers = new Map<string, NodeJS.Timeout>();
+  /** Holders that are not connections (API calls changing a room); keep the room loaded. */
+  private readonly leases = new Map<string, number>();
+  private readonly compacting = new Set<Room>();
+  private closed = false;
+  private readonly unloadGraceMs: number;
+  private readonly compactAfterUpdates: number;
+
+  constructor(private readonly options: RoomManagerOptions) {
+    this.unloadGraceMs = options.unloadGraceMs ?? 5000;
+    this.compactAfterUpdates = options.compactAfterUpdates ?? 500;
+    const userHook = options.hooks?.afterChange;
+    this.hooks = {
+      afterChange: (room, userIds) => {
+        userHook?.(room, userIds);
+        if (room.logTail >= this.compactAfterUpdates) this.compactInBackground(room);
+      },
+    };
+  }
+
+  private readonly hooks: RoomHooks;
+
+  /** Rooms now in memory (for tests, metrics and shutdown). */
+  get loadedRoomCount(): number {
+    return this.rooms.size;
+  }
+
+  /** The loaded room for `key`, if any (no loading). */
+  peek(key: DocKey): Room | undefined {
+    return this.rooms.get(keyString(key));
+  }
+
+  /** Loads (or finds) the room and adds the connection to it. */
+  async join(key: DocKey, conn: CollabConnection): Promise<Room> {
+    const room = await this.acquire(key);
+    room.join(conn);
+    return room;
+  }
+
+  /** Removes the connection; an empty room unloads after the grace period. */
+  leave(room: Room, conn: CollabConnection): void {
+    room.leave(conn);
+    this.scheduleUnloadIfIdle(room);
+  }
+
+  /**
+   * Runs `fn` with the room loaded (for server-side changes from the API) and lets it unload
+   * afterwards if nobody is connected.
+   */
+  async withRoom<T>(key: DocKey, fn: (room: Room) => Promise<T>): Promise<T> {
+    const room = await this.acquire(key);
+    const name = keyString(key);
+    this.leases.set(name, (this.leases.get(name) ?? 0) + 1);
+    try {
+      return await fn(room);
+    } finally {
+      const left = (this.leases.get(name) ?? 1) - 1;
+      if (left === 0) this.leases.delete(name);
+      else this.leases.set(name, left);
+      this.scheduleUnloadIfIdle(room);
+    }
+  }
+
+  private async acquire(key: DocKey): Promise<Room> {
+    if (this.closed) throw new RangeError('The room manager is shut down');
+    const name = keyString(key);
+    const timer = this.unloadTimers.get(name);
+    if (timer) {
+      clearTimeout(timer);
+      this.unloadTimers.delete(name);
+    }
+    const loaded = this.rooms.get(name);
+    if (loaded) return loaded;
+    const pending = this.loading.get(name);
+    if (pending) return pending;
+    const load = (async () => {
+      // A room that is still being written out must finish before it is read back.
+      await this.unloading.get(name);
+      const room = await Room.load(key, this.options.store, this.options.log, this.hooks);
+      this.rooms.set(name, room);
+      return room;
+    })();
+    this.loading.set(name, load);
+    try {
+      return await load;
+    } finally {
+      this.loading.delete(name);
+    }
+  }
+
+  private scheduleUnloadIfIdle(room: Room): void {
+    const name = room.name;
+    if (room.connectionCount > 0 || this.leases.has(name) || this.closed) return;
+    if (this.unloadTimers.has(name)) return;
+    const timer = setTimeout(() => {
+      this.unloadTimers.delete(name);
+      if (room.connectionCount > 0 || this.leases.has(name) || this.rooms.get(name) !== room) return;
+      this.rooms.delete(name);
+      const done = this.unload(room).finally(() => {
+        if (this.unloading.get(name) === done) this.unloading.delete(name);
+      });
+      this.unloading.set(name, done);
+    }, this.unloadGraceMs);
+    timer.unref();
+    this.unloadTimers.set(name, timer);
+  }
+
+  private async unload(room: Room): Promise<void> {
+    try {
+      await room.compact();
+    } catch (error) {
+      // The log still holds every update, so nothing is lost; the next load replays it.
+      this.options.log.error({ err: error, room: room.name }, 'compaction on unload failed');
+    }
+    room.destroy();
+  }
+
+  private compactInBackground(room: Room): void {
+    if (this.compacting.has(room)) return;
+    this.compacting.add(room);
+    setImmediate(() => {
+      room
+        .compact()
+        .catch((error: unknown) => this.options.log.error({ err: error, room: room.name }, 'compaction failed'))
+        .finally(() => this.compacting.delete(room));
+    });
+  }
+
+  /** Stops taking rooms, stores what is pending, compacts, and closes every connection with 1001. */
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.unloadTimers.values()) clearTimeout(timer);
+    this.unloadTimers.clear();
+    await Promise.allSettled([...this.loading.values()]);
+    const rooms = [...this.rooms.values()];
+    this.rooms.clear();
+    await Promise.allSettled([...rooms.map((room) => this.unload(room)), ...this.unloading.values()]);
+  }
+}

@@ -1,0 +1,52 @@
+/** Options of `buildServer`, with the defaults a newsroom gets from `sourcedesk serve`. */
+import type { FastifyServerOptions } from 'fastify';
+import type { Storage } from './storage/Storage.ts';
+
+export interface ServerOptions {
+  /** Where the SQLite file lives (`<dataDir>/sourcedesk.db`); ignored when `storage` is given. */
+  dataDir?: string;
+  /** A store to use instead of opening SQLite under `dataDir` (the caller closes it). */
+  storage?: Storage;
+  /** Fastify's logger option; off by default for tests. */
+  logger?: FastifyServerOptions['logger'];
+  /** Folder of the built client to serve; `null` serves none. Defaults to `dist/client`. */
+  clientDir?: string | null;
+  /**
+   * Origins allowed to open collaboration sockets besides the server's own. A browser always sends
+   * `Origin`; scripts using an API token usually send none and are allowed.
+   */
+  allowedOrigins?: string[];
+  /** `secure` flag of the session cookie: `auto` sets it when the request came over https. */
+  cookieSecure?: boolean | 'auto';
+  /** Login attempts allowed per client address and username in `loginWindowMs`. */
+  loginAttempts?: number;
+  loginWindowMs?: number;
+  /** How long a session lasts, in ms. */
+  sessionTtlMs?: number;
+  /** Largest WebSocket frame accepted, in bytes. */
+  maxFrameBytes?: number;
+  /** How long an empty room stays in memory. */
+  unloadGraceMs?: number;
+  /** Compact a room's log after this many updates. */
+  compactAfterUpdates?: number;
+}
+
+export interface ResolvedConfig {
+  allowedOrigins: string[];
+  cookieSecure: boolean | 'auto';
+  loginAttempts: number;
+  loginWindowMs: number;
+  sessionTtlMs: number;
+  maxFrameBytes: number;
+}
+
+export function resolveConfig(options: ServerOptions): ResolvedConfig {
+  return {
+    allowedOrigins: options.allowedOrigins ?? [],
+    cookieSecure: options.cookieSecure ?? 'auto',
+    loginAttempts: options.loginAttempts ?? 10,
+    loginWindowMs: options.loginWindowMs ?? 60_000,
+    sessionTtlMs: options.sessionTtlMs ?? 14 * 24 * 3600_000,
+    maxFrameBytes: options.maxFrameBytes ?? 8 * 1024 * 1024,
+  };
+}

@@ -1,0 +1,132 @@
+/** Stories: list, create, read, and who is on them. */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import * as Y from 'yjs';
+import { z } from 'zod';
+import {
+  ApiError,
+  CreateStoryBody,
+  Role,
+  StoryList,
+  type StorySummary,
+  StorySummary as StorySummarySchema,
+} from '../../shared/api.ts';
+import { STORY_ID_PATTERN, YName } from '../../shared/documentLayout.ts';
+import { requireUser } from '../auth/authPlugin.ts';
+import { newId } from '../auth/secrets.ts';
+import { Forbidden, NotFound, StoryNotFound } from '../errors.ts';
+import type { StoryWithRole, UserRecord } from '../storage/Storage.ts';
+
+const StoryParams = z.object({ id: z.string().regex(STORY_ID_PATTERN, 'not a story id') });
+
+function toSummary(story: StoryWithRole): StorySummary {
+  return {
+    id: story.id,
+    title: story.title,
+    createdAt: story.createdAt,
+    updatedAt: story.updatedAt,
+    createdBy: story.createdBy,
+    role: story.role,
+    // The desk document (workflow) and the notes document (claims) get their listing projections
+    // with the workflow and claims features; until then every story is a draft without claims.
+    workflowState: 'draft',
+    claimCounts: {},
+  };
+}
+
+/**
+ * The story with the user's role on it; 404 (not 403) for stories the user is not on, so that
+ * story ids cannot be probed. Newsroom admins see every story as editors.
+ */
+export async function storyForUser(app: FastifyInstance, storyId: string, user: UserRecord): Promise<StoryWithRole> {
+  const story = await app.storage.stories.get(storyId);
+  if (story === null) throw new StoryNotFound();
+  const role = await app.storage.stories.roleOf(storyId, user.id);
+  if (role !== null) return { ...story, role };
+  if (user.isAdmin) return { ...story, role: 'editor' };
+  throw new StoryNotFound();
+}
+
+export async function storyRoutes(app: FastifyInstance): Promise<void> {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+
+  api.get(
+    '/api/stories',
+    {
+      preHandler: requireUser,
+      schema: { summary: 'Stories the user can see, newest change first', response: { 200: StoryList, 401: ApiError } },
+    },
+    async (request) => {
+      const user = request.user as UserRecord;
+      const stories = user.isAdmin
+        ? await app.storage.stories.listAll()
+        : await app.storage.stories.listForUser(user.id);
+      if (user.isAdmin) {
+        // An admin who is also a member sees their real role.
+        const own = new Map((await app.storage.stories.listForUser(user.id)).map((story) => [story.id, story.role]));
+        for (const story of stories) story.role = own.get(story.id) ?? story.role;
+      }
+      return { stories: stories.map(toSummary) };
+    },
+  );
+
+  api.post(
+    '/api/stories',
+    {
+      preHandler: requireUser,
+      schema: {
+        summary: 'Create an empty story; the creator is its editor',
+        body: CreateStoryBody,
+        response: { 201: StorySummarySchema, 401: ApiError },
+      },
+    },
+    async (request, reply) => {
+      const user = request.user as UserRecord;
+      const now = new Date().toISOString();
+      const story = { id: newId(), title: request.body.title, createdBy: user.id, createdAt: now, updatedAt: now };
+      await app.storage.stories.create(story);
+      await app.rooms.withRoom({ storyId: story.id, part: 'body' }, (room) =>
+        room.change((doc) => {
+          doc.getMap(YName.meta).set('title', story.title);
+          doc.getXmlFragment(YName.body).insert(0, [new Y.XmlElement('paragraph')]);
+        }),
+      );
+      return reply.code(201).send(toSummary({ ...story, role: 'editor' }));
+    },
+  );
+
+  api.get(
+    '/api/stories/:id',
+    {
+      preHandler: requireUser,
+      schema: {
+        summary: 'A story: metadata, workflow state, claim counts',
+        params: StoryParams,
+        response: { 200: StorySummarySchema, 401: ApiError, 404: ApiError },
+      },
+    },
+    async (request) => toSummary(await storyForUser(app, request.params.id, request.user as UserRecord)),
+  );
+
+  api.put(
+    '/api/stories/:id/members/:userId',
+    {
+      preHandler: requireUser,
+      schema: {
+        summary: "Set a person's role on a story (editors of the story and admins)",
+        params: StoryParams.extend({ userId: z.string().max(64) }),
+        body: z.object({ role: Role }).strict(),
+        response: { 200: z.object({ userId: z.string(), role: Role }), 403: ApiError, 404: ApiError },
+      },
+    },
+    async (request) => {
+      const user = request.user as UserRecord;
+      const story = await storyForUser(app, request.params.id, user);
+      if (story.role !== 'editor') throw new Forbidden('Only an editor of this story can change its members');
+      const member = await app.storage.users.findById(request.params.userId);
+      if (member === null) throw new NotFound('No such user');
+      await app.storage.stories.setMember(story.id, member.id, request.body.role);
+      return { userId: member.id, role: request.body.role };
+    },
+  );
+}

@@ -1,0 +1,319 @@
+/**
+ * The embedded default store: one SQLite file in WAL mode with `synchronous = FULL`, so a
+ * committed update survives a crash of the process and of the machine.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Role } from '../../shared/api.ts';
+import { MIGRATIONS } from './migrations.ts';
+import type {
+  ApiTokenRecord,
+  ApiTokenStore,
+  DocKey,
+  DocumentStore,
+  SessionStore,
+  Storage,
+  StoredDocument,
+  StoryRecord,
+  StoryStore,
+  StoryWithRole,
+  UpdateToAppend,
+  UserRecord,
+  UserStore,
+} from './Storage.ts';
+
+type Db = Database.Database;
+
+interface UserRow {
+  id: string;
+  username: string;
+  name: string;
+  password_hash: string;
+  is_admin: number;
+  created_at: string;
+}
+
+interface StoryRow {
+  id: string;
+  title: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+function toUser(row: UserRow): UserRecord {
+  return {
+    id: row.id,
+    username: row.username,
+    name: row.name,
+    passwordHash: row.password_hash,
+    isAdmin: row.is_admin === 1,
+    createdAt: row.created_at,
+  };
+}
+
+function toStory(row: StoryRow): StoryRecord {
+  return {
+    id: row.id,
+    title: row.title,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function migrate(db: Db): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
+  const current = row.v ?? 0;
+  const apply = db.transaction((version: number, sql: string) => {
+    db.exec(sql.replaceAll('{blob}', 'BLOB').replaceAll('{serial}', 'INTEGER PRIMARY KEY AUTOINCREMENT'));
+    db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+      version,
+      new Date().toISOString(),
+    );
+  });
+  MIGRATIONS.forEach((sql, index) => {
+    const version = index + 1;
+    if (version > current) apply(version, sql);
+  });
+}
+
+class SqliteDocumentStore implements DocumentStore {
+  private readonly insert;
+  private readonly selectSnapshot;
+  private readonly selectTail;
+  private readonly countTail;
+  private readonly appendMany;
+  private readonly replaceSnapshot;
+
+  constructor(db: Db) {
+    this.insert = db.prepare(
+      'INSERT INTO doc_updates (story_id, part, user_id, created_at, data) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.selectSnapshot = db.prepare('SELECT upto_seq, data FROM doc_snapshots WHERE story_id = ? AND part = ?');
+    this.selectTail = db.prepare(
+      'SELECT seq, data FROM doc_updates WHERE story_id = ? AND part = ? AND seq > ? ORDER BY seq',
+    );
+    this.countTail = db.prepare('SELECT COUNT(*) AS n FROM doc_updates WHERE story_id = ? AND part = ? AND seq > ?');
+    this.appendMany = db.transaction((key: DocKey, updates: UpdateToAppend[]): number => {
+      const now = new Date().toISOString();
+      let last = 0;
+      for (const update of updates) {
+        const info = this.insert.run(key.storyId, key.part, update.userId, now, update.data);
+        last = Number(info.lastInsertRowid);
+      }
+      return last;
+    });
+    const upsert = db.prepare(
+      `INSERT INTO doc_snapshots (story_id, part, upto_seq, data, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (story_id, part) DO UPDATE SET upto_seq = excluded.upto_seq, data = excluded.data,
+         updated_at = excluded.updated_at
+       WHERE excluded.upto_seq > doc_snapshots.upto_seq`,
+    );
+    const dropCovered = db.prepare('DELETE FROM doc_updates WHERE story_id = ? AND part = ? AND seq <= ?');
+    this.replaceSnapshot = db.transaction((key: DocKey, state: Uint8Array, uptoSeq: number) => {
+      const info = upsert.run(key.storyId, key.part, uptoSeq, state, new Date().toISOString());
+      if (info.changes > 0) dropCovered.run(key.storyId, key.part, uptoSeq);
+    });
+  }
+
+  async appendUpdates(key: DocKey, updates: UpdateToAppend[]): Promise<number> {
+    if (updates.length === 0) throw new RangeError('appendUpdates needs at least one update');
+    return this.appendMany(key, updates);
+  }
+
+  async loadDocument(key: DocKey): Promise<StoredDocument> {
+    const snap = this.selectSnapshot.get(key.storyId, key.part) as { upto_seq: number; data: Buffer } | undefined;
+    const snapshotSeq = snap ? Number(snap.upto_seq) : 0;
+    const rows = this.selectTail.all(key.storyId, key.part, snapshotSeq) as { seq: number; data: Buffer }[];
+    return {
+      snapshot: snap ? new Uint8Array(snap.data) : null,
+      snapshotSeq,
+      updates: rows.map((row) => ({ seq: Number(row.seq), data: new Uint8Array(row.data) })),
+    };
+  }
+
+  async saveSnapshot(key: DocKey, state: Uint8Array, uptoSeq: number): Promise<void> {
+    this.replaceSnapshot(key, state, uptoSeq);
+  }
+
+  async countLogTail(key: DocKey): Promise<number> {
+    const snap = this.selectSnapshot.get(key.storyId, key.part) as { upto_seq: number } | undefined;
+    const row = this.countTail.get(key.storyId, key.part, snap ? Number(snap.upto_seq) : 0) as { n: number };
+    return row.n;
+  }
+}
+
+class SqliteUserStore implements UserStore {
+  constructor(private readonly db: Db) {}
+
+  async create(user: UserRecord): Promise<void> {
+    this.db
+      .prepare('INSERT INTO users (id, username, name, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(user.id, user.username, user.name, user.passwordHash, user.isAdmin ? 1 : 0, user.createdAt);
+  }
+
+  async findByUsername(username: string): Promise<UserRecord | null> {
+    const row = this.db.prepare('SELECT * FROM users WHERE username = ?').get(username) as UserRow | undefined;
+    return row ? toUser(row) : null;
+  }
+
+  async findById(id: string): Promise<UserRecord | null> {
+    const row = this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+    return row ? toUser(row) : null;
+  }
+
+  async list(): Promise<UserRecord[]> {
+    return (this.db.prepare('SELECT * FROM users ORDER BY username').all() as UserRow[]).map(toUser);
+  }
+
+  async count(): Promise<number> {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM users').get() as { n: number }).n;
+  }
+}
+
+class SqliteSessionStore implements SessionStore {
+  constructor(private readonly db: Db) {}
+
+  async create(tokenHash: string, userId: string, expiresAt: Date): Promise<void> {
+    this.db
+      .prepare('INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)')
+      .run(tokenHash, userId, expiresAt.toISOString());
+  }
+
+  async findUserId(tokenHash: string, now: Date): Promise<string | null> {
+    const row = this.db
+      .prepare('SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at > ?')
+      .get(tokenHash, now.toISOString()) as { user_id: string } | undefined;
+    return row?.user_id ?? null;
+  }
+
+  async delete(tokenHash: string): Promise<void> {
+    this.db.prepare('DELETE FROM sessions WHERE token_hash = ?').run(tokenHash);
+  }
+}
+
+class SqliteApiTokenStore implements ApiTokenStore {
+  constructor(private readonly db: Db) {}
+
+  async create(record: ApiTokenRecord, tokenHash: string): Promise<void> {
+    this.db
+      .prepare('INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(record.id, record.userId, record.name, tokenHash, record.createdAt);
+  }
+
+  async findUserId(tokenHash: string): Promise<string | null> {
+    const row = this.db
+      .prepare('SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL')
+      .get(tokenHash) as { user_id: string } | undefined;
+    return row?.user_id ?? null;
+  }
+
+  async listForUser(userId: string): Promise<ApiTokenRecord[]> {
+    const rows = this.db
+      .prepare(
+        'SELECT id, user_id, name, created_at FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at',
+      )
+      .all(userId) as { id: string; user_id: string; name: string; created_at: string }[];
+    return rows.map((row) => ({ id: row.id, userId: row.user_id, name: row.name, createdAt: row.created_at }));
+  }
+
+  async revoke(id: string, userId: string, at: Date): Promise<boolean> {
+    const info = this.db
+      .prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL')
+      .run(at.toISOString(), id, userId);
+    return info.changes > 0;
+  }
+}
+
+class SqliteStoryStore implements StoryStore {
+  private readonly createWithEditor;
+
+  constructor(private readonly db: Db) {
+    this.createWithEditor = db.transaction((story: StoryRecord) => {
+      db.prepare('INSERT INTO stories (id, title, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(
+        story.id,
+        story.title,
+        story.createdBy,
+        story.createdAt,
+        story.updatedAt,
+      );
+      db.prepare('INSERT INTO story_members (story_id, user_id, role) VALUES (?, ?, ?)').run(
+        story.id,
+        story.createdBy,
+        'editor',
+      );
+    });
+  }
+
+  async create(story: StoryRecord): Promise<void> {
+    this.createWithEditor(story);
+  }
+
+  async get(id: string): Promise<StoryRecord | null> {
+    const row = this.db.prepare('SELECT * FROM stories WHERE id = ?').get(id) as StoryRow | undefined;
+    return row ? toStory(row) : null;
+  }
+
+  async listForUser(userId: string): Promise<StoryWithRole[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT s.*, m.role FROM stories s JOIN story_members m ON m.story_id = s.id
+         WHERE m.user_id = ? ORDER BY s.updated_at DESC, s.id`,
+      )
+      .all(userId) as (StoryRow & { role: Role })[];
+    return rows.map((row) => ({ ...toStory(row), role: row.role }));
+  }
+
+  async listAll(): Promise<StoryWithRole[]> {
+    const rows = this.db.prepare('SELECT * FROM stories ORDER BY updated_at DESC, id').all() as StoryRow[];
+    return rows.map((row) => ({ ...toStory(row), role: 'editor' as const }));
+  }
+
+  async roleOf(storyId: string, userId: string): Promise<Role | null> {
+    const row = this.db
+      .prepare('SELECT role FROM story_members WHERE story_id = ? AND user_id = ?')
+      .get(storyId, userId) as { role: Role } | undefined;
+    return row?.role ?? null;
+  }
+
+  async setMember(storyId: string, userId: string, role: Role): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO story_members (story_id, user_id, role) VALUES (?, ?, ?)
+         ON CONFLICT (story_id, user_id) DO UPDATE SET role = excluded.role`,
+      )
+      .run(storyId, userId, role);
+  }
+
+  async touch(id: string, updatedAt: string, title?: string): Promise<void> {
+    if (title === undefined) {
+      this.db.prepare('UPDATE stories SET updated_at = ? WHERE id = ?').run(updatedAt, id);
+    } else {
+      this.db.prepare('UPDATE stories SET updated_at = ?, title = ? WHERE id = ?').run(updatedAt, title, id);
+    }
+  }
+}
+
+/** Opens (creating and migrating when needed) the SQLite store at `file`. */
+export function openSqliteStorage(file: string): Storage {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return {
+    documents: new SqliteDocumentStore(db),
+    users: new SqliteUserStore(db),
+    sessions: new SqliteSessionStore(db),
+    tokens: new SqliteApiTokenStore(db),
+    stories: new SqliteStoryStore(db),
+    async close() {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * The storage seam. Everything the server keeps goes through this interface, so the embedded
+ * SQLite store and a PostgreSQL store (several instances) are interchangeable. Every method is
+ * async even where SQLite is synchronous, because a networked store is not.
+ */
+import type { Role } from '../../shared/api.ts';
+import type { StoryPart } from '../../shared/documentLayout.ts';
+
+/** Identifies one live document: one part of one story. */
+export interface DocKey {
+  storyId: string;
+  part: StoryPart;
+}
+
+/** One update as it is appended to a document's log. */
+export interface UpdateToAppend {
+  data: Uint8Array;
+  /** The user whose client sent it, or `null` for the server itself. */
+  userId: string | null;
+}
+
+/** What is needed to rebuild a document: the latest snapshot plus the log written after it. */
+export interface StoredDocument {
+  snapshot: Uint8Array | null;
+  /** Sequence number of the last log entry folded into `snapshot` (0 when there is none). */
+  snapshotSeq: number;
+  /** Log entries after the snapshot, in the order they were accepted. */
+  updates: { seq: number; data: Uint8Array }[];
+}
+
+export interface DocumentStore {
+  /**
+   * Appends updates to a document's log in one transaction. When the promise resolves they are
+   * durable; only then may anyone else see them. Resolves to the sequence number of the last one.
+   */
+  appendUpdates(key: DocKey, updates: UpdateToAppend[]): Promise<number>;
+  /** Reads the snapshot and the log tail; an unknown document is empty, not an error. */
+  loadDocument(key: DocKey): Promise<StoredDocument>;
+  /**
+   * Replaces the snapshot with `state` (the whole document up to `uptoSeq`) and drops the log
+   * entries it covers, atomically. A snapshot older than the stored one is ignored.
+   */
+  saveSnapshot(key: DocKey, state: Uint8Array, uptoSeq: number): Promise<void>;
+  /** How many log entries follow the snapshot (decides when to compact). */
+  countLogTail(key: DocKey): Promise<number>;
+}
+
+export interface UserRecord {
+  id: string;
+  username: string;
+  name: string;
+  passwordHash: string;
+  isAdmin: boolean;
+  createdAt: string;
+}
+
+export interface UserStore {
+  create(user: UserRecord): Promise<void>;
+  findByUsername(username: string): Promise<UserRecord | null>;
+  findById(id: string): Promise<UserRecord | null>;
+  /** Everyone, by username. */
+  list(): Promise<UserRecord[]>;
+  count(): Promise<number>;
+}
+
+export interface SessionStore {
+  /** Stores a session under the hash of its secret (the secret itself is never stored). */
+  create(tokenHash: string, userId: string, expiresAt: Date): Promise<void>;
+  /** The user id of a live session, or `null` when unknown or expired. */
+  findUserId(tokenHash: string, now: Date): Promise<string | null>;
+  delete(tokenHash: string): Promise<void>;
+}
+
+export interface ApiTokenRecord {
+  id: string;
+  userId: string;
+  name: string;
+  createdAt: string;
+}
+
+export interface ApiTokenStore {
+  create(record: ApiTokenRecord, tokenHash: string): Promise<void>;
+  /** The user id behind a token that has not been revoked, or `null`. */
+  findUserId(tokenHash: string): Promise<string | null>;
+  listForUser(userId: string): Promise<ApiTokenRecord[]>;
+  revoke(id: string, userId: string, at: Date): Promise<boolean>;
+}
+
+export interface StoryRecord {
+  id: string;
+  title: string;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface StoryWithRole extends StoryRecord {
+  role: Role;
+}
+
+export interface StoryStore {
+  /** Creates a story and makes `createdBy` its editor. */
+  create(story: StoryRecord): Promise<void>;
+  get(id: string): Promise<StoryRecord | null>;
+  /** Stories the user is a member of, newest change first. */
+  listForUser(userId: string): Promise<StoryWithRole[]>;
+  /** Every story (for newsroom admins), with `editor` as the effective role. */
+  listAll(): Promise<StoryWithRole[]>;
+  roleOf(storyId: string, userId: string): Promise<Role | null>;
+  setMember(storyId: string, userId: string, role: Role): Promise<void>;
+  /** Keeps the listing's title and change time in step with the live document. */
+  touch(id: string, updatedAt: string, title?: string): Promise<void>;
+}
+
+/** All of the server's persistent state. */
+export interface Storage {
+  readonly documents: DocumentStore;
+  readonly users: UserStore;
+  readonly sessions: SessionStore;
+  readonly tokens: ApiTokenStore;
+  readonly stories: StoryStore;
+  close(): Promise<void>;
+}

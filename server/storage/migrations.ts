@@ -1,0 +1,59 @@
+/**
+ * Schema migrations, applied in order and recorded in `schema_migrations`. Written in the SQL that
+ * SQLite and PostgreSQL share; `{blob}` and `{serial}` are filled in per engine.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    is_admin INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    expires_at TEXT NOT NULL
+  );
+  CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+  );
+  CREATE TABLE stories (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    created_by TEXT NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE story_members (
+    story_id TEXT NOT NULL REFERENCES stories(id),
+    user_id TEXT NOT NULL REFERENCES users(id),
+    role TEXT NOT NULL,
+    PRIMARY KEY (story_id, user_id)
+  );
+  CREATE TABLE doc_updates (
+    seq {serial},
+    story_id TEXT NOT NULL,
+    part TEXT NOT NULL,
+    user_id TEXT,
+    created_at TEXT NOT NULL,
+    data {blob} NOT NULL
+  );
+  CREATE INDEX doc_updates_by_doc ON doc_updates (story_id, part, seq);
+  CREATE TABLE doc_snapshots (
+    story_id TEXT NOT NULL,
+    part TEXT NOT NULL,
+    upto_seq BIGINT NOT NULL,
+    data {blob} NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (story_id, part)
+  );
+  `,
+];

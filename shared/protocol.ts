@@ -1,0 +1,47 @@
+/**
+ * The wire vocabulary shared by the server and every client: y-websocket message types, the
+ * WebSocket path, and the close codes the server uses to end a socket.
+ *
+ * Close codes in 4400–4499 are permanent for the stock `WebsocketProvider` (it stops retrying);
+ * every other code, including 4500–4599, makes it reconnect with back-off.
+ */
+
+/** Top-level y-websocket message types (first varuint of every binary frame). */
+export const MessageType = {
+  sync: 0,
+  awareness: 1,
+  auth: 2,
+  queryAwareness: 3,
+} as const;
+
+/** Sub-types of a sync message (y-protocols/sync). */
+export const SyncMessageType = {
+  step1: 0,
+  step2: 1,
+  update: 2,
+} as const;
+
+/** Path prefix of the collaboration socket; the room name follows: `/collab/<storyId>/<part>`. */
+export const COLLAB_PATH = '/collab';
+
+/** Named close codes. Keep the reason strings short: a close frame's reason is at most 123 bytes. */
+export const CloseCode = {
+  /** Server is shutting down or restarting; the client reconnects. */
+  goingAway: 1001,
+  /** A frame could not be decoded (garbage, unknown type, truncated update). */
+  badMessage: 4400,
+  /** No valid session cookie or API token at upgrade. */
+  notAuthenticated: 4401,
+  /** Authenticated, but not allowed here (origin, membership). */
+  forbidden: 4403,
+  /** No such story, or no such part of a story. */
+  notFound: 4404,
+  /** A frame or update is larger than the configured limit. */
+  tooLarge: 4413,
+  /** Too many messages in too short a time. */
+  rateLimited: 4429,
+  /** The update could not be stored; it was not accepted. The client keeps it and retries. */
+  storageUnavailable: 4503,
+} as const;
+
+export type CloseCodeName = keyof typeof CloseCode;
