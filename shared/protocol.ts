@@ -12,6 +12,13 @@ export const MessageType = {
   awareness: 1,
   auth: 2,
   queryAwareness: 3,
+  /**
+   * Sourcedesk extension, sent only to clients that connect with `?ack=1`: one such message (the
+   * type alone, no payload) answers each sync step 2 or update the client sent, in order, once it
+   * is durably stored or found to hold nothing new. Lets the editor say "all changes saved"
+   * truthfully. Stock clients never receive it.
+   */
+  savedAck: 100,
 } as const;
 
 /** Sub-types of a sync message (y-protocols/sync). */

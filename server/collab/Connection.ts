@@ -14,6 +14,8 @@ export interface CollabConnection {
   /** Unique per connection, for logs. */
   readonly id: string;
   readonly user: SessionIdentity;
+  /** Whether the client asked for `MessageType.savedAck` after each of its updates is stored. */
+  readonly wantsAcks: boolean;
   /** Sends one binary y-websocket message; silently dropped once the connection is closing. */
   send(message: Uint8Array): void;
   /** Ends the connection with a close code from `shared/protocol.ts` and a short reason. */

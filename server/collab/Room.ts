@@ -23,7 +23,8 @@ import { updateAddsToDoc } from './updateNovelty.ts';
 export const SERVER_ORIGIN = Symbol('sourcedesk-server');
 
 interface PendingUpdate {
-  update: Uint8Array;
+  /** `null` marks a message that held nothing new: it is only acknowledged, in order. */
+  update: Uint8Array | null;
   /** The connection that sent it, or the server. */
   origin: CollabConnection | typeof SERVER_ORIGIN;
   userId: string | null;
@@ -164,13 +165,25 @@ export class Room {
   }
 
   private receiveUpdate(conn: CollabConnection, update: Uint8Array): void {
-    if (!updateAddsToDoc(this.doc, update)) return;
+    if (!updateAddsToDoc(this.doc, update)) {
+      if (!conn.wantsAcks) return;
+      // Acknowledge in order: only once the sender's earlier updates are stored.
+      if (this.flushing === null) this.sendAck(conn);
+      else this.enqueue(null, conn, conn.user.id).catch(() => undefined);
+      return;
+    }
     this.enqueue(update, conn, conn.user.id).catch((error: unknown) => {
       // The update was not stored, so it was not applied either: tell the sender to resync later.
       // Its client still holds the change and sends it again on reconnect.
       this.log.error({ err: error, room: this.name, conn: conn.id }, 'update not stored');
       this.drop(conn, CloseCode.storageUnavailable, 'update could not be stored; retrying');
     });
+  }
+
+  private sendAck(conn: CollabConnection): void {
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, MessageType.savedAck);
+    conn.send(encoding.toUint8Array(encoder));
   }
 
   /**
@@ -190,7 +203,7 @@ export class Room {
     await this.enqueue(update, SERVER_ORIGIN, null);
   }
 
-  private enqueue(update: Uint8Array, origin: PendingUpdate['origin'], userId: string | null): Promise<void> {
+  private enqueue(update: Uint8Array | null, origin: PendingUpdate['origin'], userId: string | null): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ update, origin, userId, done: { resolve, reject } });
       this.flushing ??= this.flush();
@@ -207,35 +220,52 @@ export class Room {
     while (this.queue.length > 0) {
       const batch = this.queue;
       this.queue = [];
-      let seq: number;
-      try {
-        seq = await this.store.appendUpdates(
-          this.key,
-          batch.map((pending) => ({ data: pending.update, userId: pending.userId })),
-        );
-      } catch (error) {
-        const failure = new StorageFailure(error);
-        for (const pending of batch) pending.done.reject(failure);
-        continue;
-      }
-      this.lastSeq = seq;
-      this.logTail += batch.length;
-      for (const pending of batch) {
+      const updates = batch.filter((pending) => pending.update !== null);
+      if (updates.length > 0) {
         try {
-          Y.applyUpdate(this.doc, pending.update, pending.origin);
-          pending.done.resolve();
+          this.lastSeq = await this.store.appendUpdates(
+            this.key,
+            updates.map((pending) => ({ data: pending.update as Uint8Array, userId: pending.userId })),
+          );
+          this.logTail += updates.length;
         } catch (error) {
-          // Decoding was checked on arrival, so this is a bug, not bad input; keep the others going.
-          this.log.error({ err: error, room: this.name }, 'stored update failed to apply');
-          pending.done.reject(error);
+          const failure = new StorageFailure(error);
+          const failed = new Set(updates.map((pending) => pending.origin));
+          for (const pending of batch) {
+            if (failed.has(pending.origin)) pending.done.reject(failure);
+            else this.settle(pending);
+          }
+          continue;
         }
       }
-      this.hooks.afterChange?.(
-        this,
-        batch.map((pending) => pending.userId),
-      );
+      for (const pending of batch) {
+        if (pending.update !== null) {
+          try {
+            Y.applyUpdate(this.doc, pending.update, pending.origin);
+          } catch (error) {
+            // Decoding was checked on arrival, so this is a bug, not bad input; keep the others going.
+            this.log.error({ err: error, room: this.name }, 'stored update failed to apply');
+            pending.done.reject(error);
+            continue;
+          }
+        }
+        this.settle(pending);
+      }
+      if (updates.length > 0) {
+        this.hooks.afterChange?.(
+          this,
+          updates.map((pending) => pending.userId),
+        );
+      }
     }
     this.flushing = null;
+  }
+
+  private settle(pending: PendingUpdate): void {
+    if (pending.origin !== SERVER_ORIGIN && pending.origin.wantsAcks && this.connections.has(pending.origin)) {
+      this.sendAck(pending.origin);
+    }
+    pending.done.resolve();
   }
 
   /** Resolves when every update received so far has been stored (or refused). */

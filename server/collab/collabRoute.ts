@@ -97,6 +97,7 @@ export async function collabRoute(app: FastifyInstance): Promise<void> {
       const connection: CollabConnection = {
         id: newId(),
         user: { id: user.id, name: user.name, color: colorForUser(user.id) },
+        wantsAcks: (request.query as Record<string, unknown>).ack === '1',
         send(message) {
           if (socket.readyState === socket.OPEN) {
             socket.send(message, (error) => {
