@@ -92,6 +92,24 @@ describe('live co-editing', () => {
     expect(Y.encodeStateVector(late.doc)).toEqual(Y.encodeStateVector(a.doc));
   });
 
+  it('unloads a room a grace period after its last client leaves, and loads it again on demand', async () => {
+    const { server, story, aliceToken } = await setup();
+    const key = { storyId: story.id, part: 'body' as const };
+    const a = open(server, story.id, aliceToken);
+    await a.synced;
+    paragraphText(a.doc).insert(0, 'Kept after unload.');
+    await waitFor(() => {
+      const room = server.app.rooms.peek(key);
+      return room !== undefined && bodyText(room.doc) === 'Kept after unload.';
+    }, 'server has the text');
+    a.destroy();
+    await waitFor(() => server.app.rooms.peek(key) === undefined, 'room unloaded');
+    const b = open(server, story.id, aliceToken);
+    await b.synced;
+    expect(bodyText(b.doc)).toBe('Kept after unload.');
+    expect(server.app.rooms.peek(key)).toBeDefined();
+  });
+
   it('keeps the text across a server restart on the same data dir', async () => {
     const { server, story, aliceToken } = await setup();
     const a = open(server, story.id, aliceToken);
