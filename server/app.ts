@@ -107,13 +107,13 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   app.get('/api/health', { schema: { hide: true } }, async () => ({ ok: true }));
 
   const clientDir = options.clientDir === undefined ? join(projectRoot, 'dist', 'client') : options.clientDir;
-  if (clientDir !== null && existsSync(join(clientDir, 'index.html'))) {
-    await app.register(fastifyStatic, { root: clientDir, prefix: '/', wildcard: false });
-  }
+  const servesClient = clientDir !== null && existsSync(join(clientDir, 'index.html'));
+  if (servesClient) await app.register(fastifyStatic, { root: clientDir, prefix: '/', wildcard: false });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    if (request.method === 'GET' && clientDir !== null && !path.startsWith('/api/') && !path.startsWith('/collab/')) {
-      if (existsSync(join(clientDir, 'index.html'))) return reply.sendFile('index.html', clientDir);
+    // Client-side routes (/stories/...) get the app; unknown API paths get a JSON 404.
+    if (servesClient && request.method === 'GET' && !path.startsWith('/api/') && !path.startsWith('/collab/')) {
+      return reply.sendFile('index.html');
     }
     return reply.code(404).send({ error: 'not_found', message: `No route for ${request.method} ${path}` });
   });
