@@ -297,14 +297,19 @@ class SqliteStoryStore implements StoryStore {
   }
 }
 
+export interface SqliteOptions {
+  /** How long a write waits for a lock held by another connection before failing (ms). */
+  busyTimeoutMs?: number;
+}
+
 /** Opens (creating and migrating when needed) the SQLite store at `file`. */
-export function openSqliteStorage(file: string): Storage {
+export function openSqliteStorage(file: string, options: SqliteOptions = {}): Storage {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
   migrate(db);
   return {
     documents: new SqliteDocumentStore(db),
