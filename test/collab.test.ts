@@ -216,6 +216,47 @@ describe('presence', () => {
   });
 });
 
+describe('awareness ownership', () => {
+  it("ignores awareness a connection sends for another connection's client id", async () => {
+    const { server, story, aliceToken, bobToken } = await setup();
+    const a = open(server, story.id, aliceToken);
+    const observer = open(server, story.id, aliceToken);
+    await Promise.all([a.synced, observer.synced]);
+    a.provider.awareness.setLocalStateField('cursor', { anchor: 3 });
+    const aliceId = a.doc.clientID;
+    await waitFor(
+      () => observer.provider.awareness.getStates().get(aliceId)?.cursor !== undefined,
+      'observer sees alice',
+    );
+
+    // Bob's raw socket tries to take over Alice's presence (her client id, a newer clock).
+    const ws = new WebSocket(`${server.collabUrl}/${story.id}/body?token=${bobToken}`);
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(
+      encoding.encode((encoder) => {
+        encoding.writeVarUint(encoder, MessageType.awareness);
+        encoding.writeVarUint8Array(
+          encoder,
+          encoding.encode((inner) => {
+            encoding.writeVarUint(inner, 1);
+            encoding.writeVarUint(inner, aliceId);
+            encoding.writeVarUint(inner, 1000);
+            encoding.writeVarString(inner, JSON.stringify({ cursor: { anchor: 99 } }));
+          }),
+        );
+      }),
+    );
+    // A later change of Bob's own arrives, so everything he sent before has been handled.
+    const bob = open(server, story.id, bobToken);
+    await bob.synced;
+    bob.provider.awareness.setLocalStateField('cursor', { anchor: 1 });
+    await waitFor(() => observer.provider.awareness.getStates().get(bob.doc.clientID) !== undefined, 'bob visible');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(observer.provider.awareness.getStates().get(aliceId)).toMatchObject({ cursor: { anchor: 3 } });
+    ws.close();
+  });
+});
+
 describe('refused connections', () => {
   async function closeOf(url: string, headers: Record<string, string> = {}): Promise<{ code: number; reason: string }> {
     const ws = new WebSocket(url, { headers });

@@ -15,7 +15,7 @@ import * as Y from 'yjs';
 import { gcEnabledFor } from '../../shared/documentLayout.ts';
 import { CloseCode, MessageType, SyncMessageType } from '../../shared/protocol.ts';
 import type { DocKey, DocumentStore } from '../storage/Storage.ts';
-import { stampAwarenessIdentity } from './awarenessIdentity.ts';
+import { decodeAwarenessUpdate, encodeAwarenessUpdate, stampIdentity } from './awarenessIdentity.ts';
 import type { CollabConnection } from './Connection.ts';
 import { updateAddsToDoc } from './updateNovelty.ts';
 
@@ -50,6 +50,8 @@ export class Room {
   readonly awareness: awarenessProtocol.Awareness;
   /** Each connection, with the awareness client ids it has announced. */
   private readonly connections = new Map<CollabConnection, Set<number>>();
+  /** Which connection announced each awareness client id. */
+  private readonly awarenessOwners = new Map<number, CollabConnection>();
   private queue: PendingUpdate[] = [];
   private flushing: Promise<void> | null = null;
   /** Sequence number of the last stored update that is applied to `doc`. */
@@ -149,7 +151,14 @@ export class Room {
         return;
       }
       case MessageType.awareness: {
-        const update = stampAwarenessIdentity(decoding.readVarUint8Array(decoder), conn.user);
+        // A connection speaks only for awareness client ids that no other connection has claimed,
+        // and always under its own session's identity.
+        const entries = decodeAwarenessUpdate(decoding.readVarUint8Array(decoder)).filter((entry) => {
+          const owner = this.awarenessOwners.get(entry.clientID);
+          return owner === undefined || owner === conn;
+        });
+        if (entries.length === 0) return;
+        const update = encodeAwarenessUpdate(stampIdentity(entries, conn.user));
         awarenessProtocol.applyAwarenessUpdate(this.awareness, update, conn);
         return;
       }
@@ -315,10 +324,18 @@ export class Room {
     origin: unknown,
   ): void => {
     const changed = [...added, ...updated, ...removed];
-    if (origin instanceof Object && this.connections.has(origin as CollabConnection)) {
-      const owned = this.connections.get(origin as CollabConnection);
-      for (const id of added) owned?.add(id);
-      for (const id of removed) owned?.delete(id);
+    const conn = origin as CollabConnection;
+    const owned = this.connections.get(conn);
+    if (owned !== undefined) {
+      for (const id of added) {
+        owned.add(id);
+        this.awarenessOwners.set(id, conn);
+      }
+    }
+    for (const id of removed) {
+      const owner = this.awarenessOwners.get(id);
+      this.connections.get(owner as CollabConnection)?.delete(id);
+      this.awarenessOwners.delete(id);
     }
     const message = this.awarenessMessage(changed);
     // Sent to the sender too: the stock provider treats silence as a dead connection.

@@ -40,12 +40,11 @@ export function encodeAwarenessUpdate(entries: AwarenessEntry[]): Uint8Array {
   return encoding.toUint8Array(encoder);
 }
 
-/** Returns the update with each non-null state's `user` replaced by `identity`. */
-export function stampAwarenessIdentity(update: Uint8Array, identity: SessionIdentity): Uint8Array {
-  const entries = decodeAwarenessUpdate(update).map((entry) =>
+/** Returns the entries with each non-null state's `user` replaced by `identity`. */
+export function stampIdentity(entries: AwarenessEntry[], identity: SessionIdentity): AwarenessEntry[] {
+  return entries.map((entry) =>
     entry.state === null
       ? entry
       : { ...entry, state: { ...entry.state, user: { id: identity.id, name: identity.name, color: identity.color } } },
   );
-  return encodeAwarenessUpdate(entries);
 }
