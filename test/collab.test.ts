@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { CloseCode, MessageType } from '../shared/protocol.ts';
 import { type CollabClient, connectClient, waitFor } from './helpers/collabClient.ts';
+import { rebuildStoredDoc } from './helpers/storedDoc.ts';
 import { api, createStory, login, startTestServer, type TestServer, tokenFor } from './helpers/testServer.ts';
 
 const servers: TestServer[] = [];
@@ -149,9 +150,7 @@ describe('live co-editing', () => {
     const stored = await server.app.storage.documents.loadDocument(key);
     expect(stored.snapshot).not.toBeNull();
     expect(stored.updates.length).toBeLessThan(180);
-    const rebuilt = new Y.Doc({ gc: false });
-    if (stored.snapshot) Y.applyUpdate(rebuilt, stored.snapshot);
-    for (const update of stored.updates) Y.applyUpdate(rebuilt, update.data);
+    const rebuilt = await rebuildStoredDoc(server.app.storage.documents, key);
     expect(bodyText(rebuilt)).toBe(expected);
   });
 

@@ -5,10 +5,10 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import * as Y from 'yjs';
 import { openSqliteStorage } from '../server/storage/SqliteStorage.ts';
 import { CloseCode } from '../shared/protocol.ts';
 import { type CollabClient, connectClient, waitFor } from './helpers/collabClient.ts';
+import { rebuildStoredDoc } from './helpers/storedDoc.ts';
 import {
   api,
   createStory,
@@ -69,10 +69,7 @@ describe('storage failures', () => {
     other.close();
     // The provider reconnects (4503 is transient) and its sync step 2 carries the pending edit.
     await waitFor(() => reader.doc.getText('t').toString() === 'stored. pending.', 'delivered after recovery', 20_000);
-    const stored = await storage.documents.loadDocument({ storyId: story.id, part: 'notes' });
-    const rebuilt = new Y.Doc();
-    if (stored.snapshot) Y.applyUpdate(rebuilt, stored.snapshot);
-    for (const update of stored.updates) Y.applyUpdate(rebuilt, update.data);
+    const rebuilt = await rebuildStoredDoc(storage.documents, { storyId: story.id, part: 'notes' });
     expect(rebuilt.getText('t').toString()).toBe('stored. pending.');
   });
 });

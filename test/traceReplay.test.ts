@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { type CollabClient, connectClient, waitFor } from './helpers/collabClient.ts';
+import { prng } from './helpers/prng.ts';
+import { rebuildStoredDoc } from './helpers/storedDoc.ts';
 import { api, createStory, login, startTestServer, type TestServer, tokenFor } from './helpers/testServer.ts';
 import { hasState, loadTrace, type TraceStep, traceToSteps } from './helpers/traces.ts';
 
@@ -14,18 +16,6 @@ function storyText(doc: Y.Doc): Y.XmlText {
   const text = paragraph instanceof Y.XmlElement ? paragraph.get(0) : null;
   if (!(text instanceof Y.XmlText)) throw new Error('no text node in the first paragraph');
   return text;
-}
-
-/** A small seeded PRNG (mulberry32), so a failing run can be replayed with the same turns. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Sends one author's steps through its client, each once what it depends on has arrived. */
@@ -108,10 +98,7 @@ describe('replaying a real editing trace', () => {
     // What the server stored rebuilds the same text.
     const key = { storyId: story.id, part: 'body' as const };
     await server.app.rooms.peek(key)?.settled();
-    const stored = await server.app.storage.documents.loadDocument(key);
-    const rebuilt = new Y.Doc({ gc: false });
-    if (stored.snapshot) Y.applyUpdate(rebuilt, stored.snapshot);
-    for (const update of stored.updates) Y.applyUpdate(rebuilt, update.data);
+    const rebuilt = await rebuildStoredDoc(server.app.storage.documents, key);
     expect(storyText(rebuilt).toString()).toBe(trace.endContent);
   });
 
@@ -157,10 +144,7 @@ describe('replaying a real editing trace', () => {
     await waitFor(() => storyText(b.doc).toString() === expected, 'b converged', 60_000);
     const key = { storyId: story.id, part: 'body' as const };
     await server.app.rooms.peek(key)?.settled();
-    const stored = await server.app.storage.documents.loadDocument(key);
-    const rebuilt = new Y.Doc({ gc: false });
-    if (stored.snapshot) Y.applyUpdate(rebuilt, stored.snapshot);
-    for (const update of stored.updates) Y.applyUpdate(rebuilt, update.data);
+    const rebuilt = await rebuildStoredDoc(server.app.storage.documents, key);
     expect(storyText(rebuilt).toString()).toBe(expected);
   });
 });

@@ -5,17 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { updateAddsToDoc } from '../server/collab/updateNovelty.ts';
-
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './helpers/prng.ts';
 
 /** Whether applying `update` to a copy of `doc` changes what the copy holds (pending parts included). */
 function reallyAdds(doc: Y.Doc, update: Uint8Array): boolean {
