@@ -1,0 +1,225 @@
+/**
+ * `RoomConnection`: one Yjs document of a story kept in step with its y-websocket room, with a local
+ * copy in IndexedDB, and the state the status bar shows (connection, saved or not, why the server
+ * closed the room).
+ *
+ * Start-up order matters: the local copy is loaded from IndexedDB *before* the socket connects, so
+ * the first sync step 2 this client sends already carries any edits made offline in an earlier
+ * session, and the editor is never bound to an empty document that the server then fills in.
+ */
+import { IndexeddbPersistence } from 'y-indexeddb';
+import type { Awareness } from 'y-protocols/awareness';
+import { WebsocketProvider } from 'y-websocket';
+import * as Y from 'yjs';
+import type { User } from '../../../shared/api.ts';
+import { gcEnabledFor, roomName, type StoryPart } from '../../../shared/documentLayout.ts';
+import { COLLAB_PATH } from '../../../shared/protocol.ts';
+import { type ClosedExplanation, explainClose } from './closeReasons.ts';
+import { LocalCopyTracker } from './localCopy.ts';
+import { type SaveState, SaveTracker } from './saveStatus.ts';
+
+/**
+ * `connecting`: first attempt of this page; `connected`: socket open and synced;
+ * `reconnecting`: lost (or never reached) the server and trying again; `offline`: the browser says
+ * there is no network; `closed`: the server ended the room for good (see `RoomStatus.closed`).
+ */
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'closed';
+
+/** `loading`: reading IndexedDB; `loaded`: the local copy (possibly empty) is in the document; `unavailable`: IndexedDB failed. */
+export type LocalCopyState = 'loading' | 'loaded' | 'unavailable';
+
+export interface RoomStatus {
+  connection: ConnectionState;
+  save: SaveState;
+  localCopy: LocalCopyState;
+  /** Whether every change made here is stored in the local copy (false while IndexedDB is unavailable). */
+  localCopyUpToDate: boolean;
+  /** Whether the document has completed a sync with the server since the page opened it. */
+  everSynced: boolean;
+  /** Set once the server has closed the room with a permanent code. */
+  closed: ClosedExplanation | null;
+}
+
+export interface RoomConnectionOptions {
+  storyId: string;
+  part: StoryPart;
+  /** The logged-in user: names the local copy and seeds our own presence. */
+  user: User;
+}
+
+/** The collaboration socket's base URL on the server this page came from. */
+export function collabServerUrl(): string {
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${COLLAB_PATH}`;
+}
+
+/** Name of the IndexedDB database holding one user's local copy of one room. */
+export function localCopyName(userId: string, storyId: string, part: StoryPart): string {
+  return `sourcedesk:${userId}:${roomName(storyId, part)}`;
+}
+
+export class RoomConnection {
+  readonly yDoc: Y.Doc;
+  readonly provider: WebsocketProvider;
+  readonly awareness: Awareness;
+  private readonly persistence: IndexeddbPersistence;
+  private readonly saveTracker: SaveTracker;
+  private readonly localCopyTracker: LocalCopyTracker;
+  private readonly listeners = new Set<() => void>();
+  private snapshot: RoomStatus;
+  private localCopy: LocalCopyState = 'loading';
+  private everConnected = false;
+  private everSynced = false;
+  private failedAttempts = 0;
+  private closed: ClosedExplanation | null = null;
+  private destroyed = false;
+
+  constructor(options: RoomConnectionOptions) {
+    const { storyId, part, user } = options;
+    this.yDoc = new Y.Doc({ gc: gcEnabledFor(part) });
+    this.provider = new WebsocketProvider(collabServerUrl(), roomName(storyId, part), this.yDoc, {
+      connect: false,
+      params: { ack: '1' },
+      // Every change goes through the server, which decides what this user may write; tabs do not
+      // pass changes to each other behind its back.
+      disableBc: true,
+    });
+    this.awareness = this.provider.awareness;
+    // The server overwrites `user` with the session's identity; setting it here makes our own
+    // state right before that echo arrives.
+    this.awareness.setLocalStateField('user', { id: user.id, name: user.name, color: user.color });
+    this.saveTracker = new SaveTracker(this.provider, this.yDoc);
+    this.persistence = new IndexeddbPersistence(localCopyName(user.id, storyId, part), this.yDoc);
+    this.localCopyTracker = new LocalCopyTracker(this.persistence, this.yDoc, () => this.refresh());
+    this.snapshot = this.computeStatus();
+
+    this.saveTracker.subscribe(this.refresh);
+    this.provider.on('status', this.onStatus);
+    this.provider.on('sync', this.onSync);
+    this.provider.on('connection-close', this.onConnectionClose);
+    this.provider.on('closed', this.onClosed);
+    window.addEventListener('online', this.onOnline);
+    window.addEventListener('offline', this.refresh);
+
+    this.loadLocalCopy().then(
+      (state) => {
+        if (this.destroyed) return;
+        this.localCopy = state;
+        this.provider.connect();
+        this.refresh();
+      },
+      (error: unknown) => console.error('Sourcedesk: could not start the collaboration connection', error),
+    );
+  }
+
+  /** The latest status; the same object until something changes (safe to compare by identity). */
+  get status(): RoomStatus {
+    return this.snapshot;
+  }
+
+  /** Whether local changes are waiting for the server's confirmation. */
+  get hasUnsavedChanges(): boolean {
+    return this.saveTracker.hasUnsavedChanges;
+  }
+
+  /** Calls `listener` whenever `status` changes; returns the function that stops it. */
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Disconnects, closes the local copy (it stays in IndexedDB) and drops every listener. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    window.removeEventListener('online', this.onOnline);
+    window.removeEventListener('offline', this.refresh);
+    this.saveTracker.destroy();
+    this.localCopyTracker.destroy();
+    this.provider.destroy();
+    this.awareness.destroy();
+    this.persistence.destroy().catch((error: unknown) => console.warn('Sourcedesk: closing the local copy', error));
+    this.yDoc.destroy();
+    this.listeners.clear();
+  }
+
+  private async loadLocalCopy(): Promise<LocalCopyState> {
+    // IndexedDB can be missing or refuse to open (private windows, full disks). The editor then
+    // works online only; `whenSynced` would never settle, so the open itself is watched too.
+    const failed = this.persistence._db.then(
+      () => new Promise<never>(() => undefined),
+      (error: unknown) => {
+        console.warn('Sourcedesk: no local copy (IndexedDB unavailable)', error);
+        return 'unavailable' as const;
+      },
+    );
+    return Promise.race([this.persistence.whenSynced.then(() => 'loaded' as const), failed]);
+  }
+
+  private readonly onStatus = ({ status }: { status: 'connected' | 'disconnected' | 'connecting' }): void => {
+    if (status === 'connected') this.everConnected = true;
+    this.refresh();
+  };
+
+  private readonly onSync = (synced: boolean): void => {
+    if (synced) {
+      this.everSynced = true;
+      this.failedAttempts = 0;
+    }
+    this.refresh();
+  };
+
+  private readonly onConnectionClose = (): void => {
+    this.failedAttempts += 1;
+    this.refresh();
+  };
+
+  private readonly onClosed = ({ code, reason }: { code: number; reason: string }): void => {
+    this.closed = explainClose(code, reason);
+    this.refresh();
+  };
+
+  private readonly onOnline = (): void => {
+    // Back online: try at once instead of waiting out the provider's back-off.
+    if (!this.destroyed && this.closed === null && !this.provider.wsconnected && this.provider.ws === null) {
+      this.provider.connect();
+    }
+    this.refresh();
+  };
+
+  private computeStatus(): RoomStatus {
+    let connection: ConnectionState;
+    // The browser knows about a lost network at once; an open socket only notices when its
+    // heartbeat times out (up to 30 s), so "offline" wins over a socket that still looks open.
+    if (this.closed !== null) connection = 'closed';
+    else if (!navigator.onLine) connection = 'offline';
+    else if (this.provider.wsconnected && this.provider.synced) connection = 'connected';
+    else if (this.everConnected || this.failedAttempts > 0) connection = 'reconnecting';
+    else connection = 'connecting';
+    return {
+      connection,
+      save: this.saveTracker.state,
+      localCopy: this.localCopy,
+      localCopyUpToDate: this.localCopy === 'loaded' && this.localCopyTracker.upToDate,
+      everSynced: this.everSynced,
+      closed: this.closed,
+    };
+  }
+
+  private readonly refresh = (): void => {
+    if (this.destroyed) return;
+    const next = this.computeStatus();
+    const previous = this.snapshot;
+    if (
+      next.connection === previous.connection &&
+      next.save === previous.save &&
+      next.localCopy === previous.localCopy &&
+      next.localCopyUpToDate === previous.localCopyUpToDate &&
+      next.everSynced === previous.everSynced &&
+      next.closed === previous.closed
+    ) {
+      return;
+    }
+    this.snapshot = next;
+    for (const listener of this.listeners) listener();
+  };
+}

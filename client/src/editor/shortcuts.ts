@@ -1,0 +1,49 @@
+/**
+ * The editor's keyboard shortcuts, named once: the keymap binds these names and the toolbar shows
+ * them in its buttons' labels, so the two never disagree. Names use prosemirror-keymap's syntax
+ * (`Mod` is Cmd on a Mac, Ctrl elsewhere).
+ */
+
+export const Shortcut = {
+  bold: 'Mod-b',
+  italic: 'Mod-i',
+  link: 'Mod-k',
+  paragraph: 'Mod-Alt-0',
+  heading2: 'Mod-Alt-2',
+  heading3: 'Mod-Alt-3',
+  heading4: 'Mod-Alt-4',
+  blockquote: 'Shift-Mod-.',
+  bulletList: 'Shift-Mod-8',
+  orderedList: 'Shift-Mod-9',
+  undo: 'Mod-z',
+  redo: 'Shift-Mod-z',
+  redoAlternative: 'Mod-y',
+  hardBreak: 'Shift-Enter',
+  indentListItem: 'Tab',
+  outdentListItem: 'Shift-Tab',
+} as const;
+
+export type ShortcutName = keyof typeof Shortcut;
+
+const isMac = typeof navigator !== 'undefined' && /Mac|iP(hone|[oa]d)/.test(navigator.platform);
+
+const MAC_SYMBOLS: Record<string, string> = { Mod: '⌘', Shift: '⇧', Alt: '⌥', Ctrl: '⌃' };
+const PC_NAMES: Record<string, string> = { Mod: 'Ctrl', Shift: 'Shift', Alt: 'Alt', Ctrl: 'Ctrl' };
+// Keys written shifted on a US keyboard are shown as the key people press.
+const KEY_NAMES: Record<string, string> = { '.': '.', Enter: 'Enter', Tab: 'Tab' };
+
+/** How a shortcut is written for people on this platform: "Ctrl+Alt+2" or "⌥⌘2". */
+export function shortcutLabel(keys: string): string {
+  const parts = keys.split(/-(?!$)/);
+  const key = parts.pop() ?? '';
+  const shownKey = KEY_NAMES[key] ?? key.toUpperCase();
+  if (isMac) {
+    // Apple's order: Control, Option, Shift, Command.
+    const order = ['Ctrl', 'Alt', 'Shift', 'Mod'];
+    const modifiers = order.filter((name) => parts.includes(name)).map((name) => MAC_SYMBOLS[name] ?? name);
+    return `${modifiers.join('')}${shownKey}`;
+  }
+  const order = ['Mod', 'Ctrl', 'Alt', 'Shift'];
+  const modifiers = order.filter((name) => parts.includes(name)).map((name) => PC_NAMES[name] ?? name);
+  return [...modifiers, shownKey].join('+');
+}

@@ -1,0 +1,37 @@
+/** Hooks that follow a room's state in a component. */
+import { useEffect, useState } from 'preact/hooks';
+import { type Person, peopleInRoom } from '../collab/presence.ts';
+import type { RoomConnection, RoomStatus } from '../collab/RoomConnection.ts';
+
+/** The room's status (connection, save state, local copy, permanent close); re-renders on change. */
+export function useRoomStatus(room: RoomConnection): RoomStatus {
+  const [status, setStatus] = useState(room.status);
+  useEffect(() => {
+    setStatus(room.status);
+    return room.subscribe(() => setStatus(room.status));
+  }, [room]);
+  return status;
+}
+
+/** Everyone else in the room (deduplicated by user id); re-renders when presence changes. */
+export function usePeople(room: RoomConnection, selfId: string): Person[] {
+  const [people, setPeople] = useState<Person[]>(() => peopleInRoom(room.awareness, selfId));
+  useEffect(() => {
+    const update = () => {
+      const next = peopleInRoom(room.awareness, selfId);
+      // Awareness 'change' fires for cursor moves too; only re-render when the people differ.
+      setPeople((previous) =>
+        previous.length === next.length &&
+        previous.every(
+          (person, i) => person.id === next[i]?.id && person.name === next[i]?.name && person.color === next[i]?.color,
+        )
+          ? previous
+          : next,
+      );
+    };
+    update();
+    room.awareness.on('change', update);
+    return () => room.awareness.off('change', update);
+  }, [room, selfId]);
+  return people;
+}

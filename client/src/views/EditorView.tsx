@@ -1,0 +1,232 @@
+/**
+ * The editor page of one story: headline, formatting toolbar, the live ProseMirror text with other
+ * people's cursors, and the status bar. Opens the story's rooms through `openStorySession` and
+ * closes them when the page is left.
+ */
+
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import type { EditorState } from 'prosemirror-state';
+import type { EditorView as ProseMirrorView } from 'prosemirror-view';
+import type { Role, StorySummary, User } from '../../../shared/api.ts';
+import { ApiError, api } from '../api.ts';
+import type { ConnectionState, LocalCopyState } from '../collab/RoomConnection.ts';
+import { openStorySession, type StorySession } from '../collab/storySession.ts';
+import { LinkEditor } from '../components/LinkEditor.tsx';
+import { StatusBar } from '../components/StatusBar.tsx';
+import { TitleField } from '../components/TitleField.tsx';
+import { Toolbar } from '../components/Toolbar.tsx';
+import { createStoryEditor } from '../editor/createStoryEditor.ts';
+import { usePeople, useRoomStatus } from '../hooks/useRoomStatus.ts';
+import { canEditText, roleLabel } from '../roles.ts';
+import { followLink } from '../router.ts';
+
+export interface EditorViewProps {
+  storyId: string;
+  user: User;
+  /** The server says the session is over: show the login screen (local edits stay in IndexedDB). */
+  onSessionEnded(): void;
+}
+
+type StoryInfo =
+  | { status: 'loading' }
+  | { status: 'ready'; story: StorySummary }
+  | { status: 'missing' }
+  /** The server could not be reached and this tab has not seen the story: role unknown for now. */
+  | { status: 'unreachable' };
+
+export function EditorView({ storyId, user, onSessionEnded }: EditorViewProps) {
+  const [info, setInfo] = useState<StoryInfo>(() => {
+    const known = api.knownStory(storyId);
+    return known === undefined ? { status: 'loading' } : { status: 'ready', story: known };
+  });
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    let cancelled = false;
+    api.getStory(storyId).then(
+      (story) => {
+        if (!cancelled) setInfo({ status: 'ready', story });
+      },
+      (error: unknown) => {
+        if (cancelled) return;
+        if (error instanceof ApiError && error.status === 404) setInfo({ status: 'missing' });
+        else setInfo((previous) => (previous.status === 'ready' ? previous : { status: 'unreachable' }));
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [storyId, attempt]);
+
+  const unreachable = info.status === 'unreachable';
+  const retryIfUnreachable = useCallback(() => {
+    if (unreachable) setAttempt((count) => count + 1);
+  }, [unreachable]);
+
+  if (info.status === 'missing') {
+    return (
+      <main class="message-page">
+        <h1>Story not found</h1>
+        <p>This story doesn't exist or you're not on it. Ask its editor to add you.</p>
+        <p>
+          <a href="/" onClick={(event) => followLink(event, '/')}>
+            Back to your stories
+          </a>
+        </p>
+      </main>
+    );
+  }
+  if (info.status === 'loading') {
+    return (
+      <main class="message-page">
+        <p class="muted">Opening the story…</p>
+      </main>
+    );
+  }
+  return (
+    <StoryWorkspace
+      storyId={storyId}
+      user={user}
+      role={info.status === 'ready' ? info.story.role : null}
+      onSessionEnded={onSessionEnded}
+      onConnected={retryIfUnreachable}
+    />
+  );
+}
+
+interface StoryWorkspaceProps {
+  storyId: string;
+  user: User;
+  /** `null` while unknown (server unreachable): the text is read-only until it is known. */
+  role: Role | null;
+  onSessionEnded(): void;
+  /** Called when the body room connects (to retry what failed while offline). */
+  onConnected(): void;
+}
+
+function StoryWorkspace({ storyId, user, role, onSessionEnded, onConnected }: StoryWorkspaceProps) {
+  const [session] = useState<StorySession>(() => openStorySession(storyId, user));
+  const status = useRoomStatus(session.body);
+  const people = usePeople(session.body, user.id);
+  const mount = useRef<HTMLDivElement>(null);
+  const [editor, setEditor] = useState<{ view: ProseMirrorView; state: EditorState } | null>(null);
+  const [linkEditorOpen, setLinkEditorOpen] = useState(false);
+  const [title, setTitle] = useState('');
+
+  const closed = status.closed;
+  // After a permanent close the text stays editable only when the fix is to log in again or
+  // reload: those edits are kept in IndexedDB and sent once the room is open again.
+  const editable = role !== null && canEditText(role) && (closed === null || closed.remedy !== 'none');
+  const editableRef = useRef(editable);
+  editableRef.current = editable;
+  // Bind the editor only to a document that has content (the local copy or the server's), never
+  // to an empty one that the first sync then fills in beside an empty paragraph.
+  const ready = status.localCopy !== 'loading' && (status.everSynced || session.yBody.length > 0);
+
+  useEffect(() => {
+    const element = mount.current;
+    if (!ready || element === null) return;
+    const view = createStoryEditor({
+      mount: element,
+      session,
+      isEditable: () => editableRef.current,
+      editLink: () => setLinkEditorOpen(true),
+      onStateChange: (changed) => setEditor({ view: changed, state: changed.state }),
+    });
+    setEditor({ view, state: view.state });
+    return () => {
+      view.destroy();
+      setEditor(null);
+    };
+  }, [ready, session]);
+
+  useEffect(() => {
+    // Re-reads `isEditable` (role known, or room closed).
+    editor?.view.setProps({});
+  }, [editable, editor?.view]);
+
+  // Declared after the editor's effect so that, on leaving the page, the editor lets go of the
+  // document (and of its cursor in the awareness) before the rooms are closed.
+  useEffect(() => () => session.destroy(), [session]);
+
+  useEffect(() => {
+    // Changes neither confirmed by the server nor stored in the local copy (IndexedDB unavailable,
+    // or still being written) live only in this page: ask before it is closed or reloaded.
+    const onBeforeUnload = (event: BeforeUnloadEvent) => {
+      const { status } = session.body;
+      if (session.body.hasUnsavedChanges && !status.localCopyUpToDate) event.preventDefault();
+    };
+    window.addEventListener('beforeunload', onBeforeUnload);
+    return () => window.removeEventListener('beforeunload', onBeforeUnload);
+  }, [session]);
+
+  useEffect(() => {
+    if (status.connection === 'connected') onConnected();
+  }, [status.connection, onConnected]);
+
+  useEffect(() => {
+    document.title = `${title.trim() || 'Untitled story'} — Sourcedesk`;
+  }, [title]);
+
+  const focusText = useCallback(() => {
+    editor?.view.focus();
+  }, [editor?.view]);
+
+  return (
+    <>
+      <main class="editor-page" aria-label="Story editor">
+        {closed !== null && (
+          <div class="banner banner-error" role="alert">
+            <p>{closed.message}</p>
+            {closed.remedy === 'login' && (
+              <button type="button" class="button button-primary" onClick={onSessionEnded}>
+                Log in again
+              </button>
+            )}
+            {closed.remedy === 'reload' && (
+              <button type="button" class="button" onClick={() => location.reload()}>
+                Reload
+              </button>
+            )}
+          </div>
+        )}
+        {role !== null && !canEditText(role) && (
+          <p class="banner banner-info">
+            You're a {roleLabel(role).toLowerCase()} on this story: you can read it and see who is working on it, but
+            not change its text.
+          </p>
+        )}
+        {role === null && (
+          <p class="banner banner-info">
+            Can't reach the server to check your role on this story. Editing turns on once the connection is back.
+          </p>
+        )}
+        {editable && editor !== null && (
+          <div class="toolbar-row">
+            <Toolbar view={editor.view} state={editor.state} onEditLink={() => setLinkEditorOpen(true)} />
+            {linkEditorOpen && <LinkEditor view={editor.view} onClose={() => setLinkEditorOpen(false)} />}
+          </div>
+        )}
+        <article class="story-sheet" aria-busy={ready ? 'false' : 'true'}>
+          <TitleField yMeta={session.yMeta} readOnly={!editable} onLeave={focusText} onTitle={setTitle} />
+          {!ready && <StoryLoading connection={status.connection} localCopy={status.localCopy} />}
+          <div ref={mount} class="story-body" />
+        </article>
+      </main>
+      <StatusBar status={status} people={people} role={role} />
+    </>
+  );
+}
+
+function StoryLoading({ connection, localCopy }: { connection: ConnectionState; localCopy: LocalCopyState }) {
+  const offline = connection === 'offline' || connection === 'reconnecting' || connection === 'closed';
+  if (offline && localCopy !== 'loading') {
+    return (
+      <p class="story-loading">
+        This story hasn't been opened on this device before, so there is no copy to show offline. It appears here as
+        soon as the connection is back.
+      </p>
+    );
+  }
+  return <p class="story-loading muted">Loading the story…</p>;
+}
