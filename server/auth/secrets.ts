@@ -18,10 +18,21 @@ export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
 
-const PALETTE = ['#c2410c', '#0f766e', '#7c3aed', '#be123c', '#1d4ed8', '#4d7c0f', '#a16207', '#0e7490', '#9333ea'];
+/** Colours for cursors and avatars: distinct from each other and readable on white. */
+export const USER_COLORS = [
+  '#1d4ed8',
+  '#c2410c',
+  '#0f766e',
+  '#7c3aed',
+  '#be123c',
+  '#4d7c0f',
+  '#a16207',
+  '#0e7490',
+  '#9333ea',
+  '#b91c1c',
+] as const;
 
-/** A stable colour per user, for cursors and avatars. */
-export function colorForUser(userId: string): string {
-  const digest = createHash('sha256').update(userId).digest();
-  return PALETTE[(digest[0] ?? 0) % PALETTE.length] ?? '#1d4ed8';
+/** The colour for the `index`-th account, cycling through the palette. */
+export function colorForIndex(index: number): string {
+  return USER_COLORS[Math.abs(index) % USER_COLORS.length] ?? USER_COLORS[0];
 }

@@ -8,7 +8,7 @@ import type { RawData, WebSocket } from 'ws';
 import { isStoryPart, parseRoomName } from '../../shared/documentLayout.ts';
 import { CloseCode, COLLAB_PATH } from '../../shared/protocol.ts';
 import { identify } from '../auth/authPlugin.ts';
-import { colorForUser, newId } from '../auth/secrets.ts';
+import { newId } from '../auth/secrets.ts';
 import type { CollabConnection } from './Connection.ts';
 import type { Room } from './Room.ts';
 
@@ -96,7 +96,7 @@ export async function collabRoute(app: FastifyInstance): Promise<void> {
       if (!open) return;
       const connection: CollabConnection = {
         id: newId(),
-        user: { id: user.id, name: user.name, color: colorForUser(user.id) },
+        user: { id: user.id, name: user.name, color: user.color },
         wantsAcks: (request.query as Record<string, unknown>).ack === '1',
         send(message) {
           if (socket.readyState === socket.OPEN) {

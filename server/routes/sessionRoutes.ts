@@ -5,13 +5,13 @@ import { z } from 'zod';
 import { ApiError, LoginBody, User } from '../../shared/api.ts';
 import { requireUser, SESSION_COOKIE } from '../auth/authPlugin.ts';
 import { verifyPassword } from '../auth/passwords.ts';
-import { colorForUser, hashSecret, newSecret } from '../auth/secrets.ts';
+import { hashSecret, newSecret } from '../auth/secrets.ts';
 import { BadCredentials } from '../errors.ts';
 import type { UserRecord } from '../storage/Storage.ts';
 
 /** The public view of a user. */
 export function publicUser(user: UserRecord): User {
-  return { id: user.id, username: user.username, name: user.name, isAdmin: user.isAdmin, color: colorForUser(user.id) };
+  return { id: user.id, username: user.username, name: user.name, isAdmin: user.isAdmin, color: user.color };
 }
 
 // Verifying against a real hash when the user does not exist keeps response times alike, so the

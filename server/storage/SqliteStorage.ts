@@ -30,6 +30,7 @@ interface UserRow {
   username: string;
   name: string;
   password_hash: string;
+  color: string;
   is_admin: number;
   created_at: string;
 }
@@ -48,6 +49,7 @@ function toUser(row: UserRow): UserRecord {
     username: row.username,
     name: row.name,
     passwordHash: row.password_hash,
+    color: row.color,
     isAdmin: row.is_admin === 1,
     createdAt: row.created_at,
   };
@@ -151,8 +153,10 @@ class SqliteUserStore implements UserStore {
 
   async create(user: UserRecord): Promise<void> {
     this.db
-      .prepare('INSERT INTO users (id, username, name, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(user.id, user.username, user.name, user.passwordHash, user.isAdmin ? 1 : 0, user.createdAt);
+      .prepare(
+        'INSERT INTO users (id, username, name, password_hash, color, is_admin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(user.id, user.username, user.name, user.passwordHash, user.color, user.isAdmin ? 1 : 0, user.createdAt);
   }
 
   async findByUsername(username: string): Promise<UserRecord | null> {

@@ -50,6 +50,8 @@ export interface UserRecord {
   username: string;
   name: string;
   passwordHash: string;
+  /** Cursor and avatar colour, chosen at creation so that colleagues rarely share one. */
+  color: string;
   isAdmin: boolean;
   createdAt: string;
 }
