@@ -4,6 +4,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { META_LIMITS, YName } from '../shared/documentLayout.ts';
+import { readMetaField } from '../shared/metaText.ts';
 import type { Room } from './collab/Room.ts';
 import type { StoryStore } from './storage/Storage.ts';
 
@@ -23,9 +24,9 @@ export class StoryListing {
   /** Notes that a body document changed (called after its updates were stored). */
   noteChange(room: Room): void {
     if (room.key.part !== 'body') return;
-    const title = room.doc.getMap(YName.meta).get('title');
+    const title = readMetaField(room.doc.getMap(YName.meta), 'title');
     this.dirty.set(room.key.storyId, {
-      title: typeof title === 'string' ? title.slice(0, META_LIMITS.title) : undefined,
+      title: title.length > 0 ? title.slice(0, META_LIMITS.title) : undefined,
       at: new Date().toISOString(),
     });
   }

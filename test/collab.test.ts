@@ -7,6 +7,7 @@ import * as encoding from 'lib0/encoding';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
+import { readMetaField } from '../shared/metaText.ts';
 import { CloseCode, MessageType } from '../shared/protocol.ts';
 import { type CollabClient, connectClient, waitFor } from './helpers/collabClient.ts';
 import { rebuildStoredDoc } from './helpers/storedDoc.ts';
@@ -77,7 +78,7 @@ describe('live co-editing', () => {
     const a = open(server, story.id, aliceToken);
     const b = open(server, story.id, bobToken);
     await Promise.all([a.synced, b.synced]);
-    expect(a.doc.getMap('meta').get('title')).toBe('Council vote');
+    expect(readMetaField(a.doc.getMap('meta'), 'title')).toBe('Council vote');
 
     paragraphText(a.doc).insert(0, 'The council voted 7-2.');
     await waitFor(() => bodyText(b.doc) === 'The council voted 7-2.', 'bob sees alice');
@@ -128,7 +129,7 @@ describe('live co-editing', () => {
     const b = open(again, story.id, aliceToken);
     await b.synced;
     expect(bodyText(b.doc)).toBe('Survives restarts.');
-    expect(b.doc.getMap('meta').get('title')).toBe('Council vote');
+    expect(readMetaField(b.doc.getMap('meta'), 'title')).toBe('Council vote');
   });
 
   it('compacts a long log into a snapshot and loads the same document from snapshot plus tail', async () => {
@@ -316,7 +317,7 @@ describe('refused connections', () => {
     });
     clients.push(client);
     await client.synced;
-    expect(client.doc.getMap('meta').get('title')).toBe('Council vote');
+    expect(readMetaField(client.doc.getMap('meta'), 'title')).toBe('Council vote');
   });
 
   it('closes a socket that sends garbage with 4400 and leaves the room and other clients alone', async () => {

@@ -5,6 +5,7 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type * as Y from 'yjs';
+import { readMetaField } from '../shared/metaText.ts';
 import { CloseCode } from '../shared/protocol.ts';
 import { type CollabClient, connectClient, waitFor } from './helpers/collabClient.ts';
 import { freePort, runCli, type ServerProcess, startServerProcess } from './helpers/serverProcess.ts';
@@ -152,6 +153,6 @@ describe('crashes and restarts', () => {
     const reader = tracked(connectClient(restarted.collabUrl, story.id, 'body', { headers: { cookie: writerCookie } }));
     await reader.synced;
     expect(reader.doc.getMap('meta').get('dek')).toBe('Filed before shutdown');
-    expect(reader.doc.getMap('meta').get('title')).toBe('Live blog');
+    expect(readMetaField(reader.doc.getMap('meta'), 'title')).toBe('Live blog');
   });
 });

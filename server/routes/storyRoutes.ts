@@ -12,6 +12,7 @@ import {
   StorySummary as StorySummarySchema,
 } from '../../shared/api.ts';
 import { STORY_ID_PATTERN, YName } from '../../shared/documentLayout.ts';
+import { metaText } from '../../shared/metaText.ts';
 import { requireUser } from '../auth/authPlugin.ts';
 import { newId } from '../auth/secrets.ts';
 import { Forbidden, NotFound, StoryNotFound } from '../errors.ts';
@@ -87,7 +88,7 @@ export async function storyRoutes(app: FastifyInstance): Promise<void> {
       await app.storage.stories.create(story);
       await app.rooms.withRoom({ storyId: story.id, part: 'body' }, (room) =>
         room.change((doc) => {
-          doc.getMap(YName.meta).set('title', story.title);
+          metaText(doc.getMap(YName.meta), 'title').insert(0, story.title);
           doc.getXmlFragment(YName.body).insert(0, [new Y.XmlElement('paragraph')]);
         }),
       );

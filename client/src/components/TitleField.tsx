@@ -1,12 +1,14 @@
 /**
- * The story's headline, bound live to `meta.title` in the body document: what one person types
- * appears for everyone as they type. Enter moves on to the story text.
+ * The story's headline, bound live to the `Y.Text` at `meta.title` in the body document: what one
+ * person types appears for everyone as they type, and two people editing the headline at once
+ * merge character by character. Enter moves on to the story text.
  */
 import { useEffect, useRef } from 'preact/hooks';
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
 import { META_LIMITS } from '../../../shared/documentLayout.ts';
+import { mapIndexThroughDelta, metaText, readMetaField, replaceText } from '../../../shared/metaText.ts';
 
-/** Transaction origin of title edits made in this tab (anything but the provider counts as local). */
+/** Transaction origin of headline edits made in this tab (anything but the provider counts as local). */
 const TITLE_ORIGIN = Symbol('sourcedesk-title-field');
 
 export interface TitleFieldProps {
@@ -24,54 +26,65 @@ function fitHeight(element: HTMLTextAreaElement): void {
   element.style.height = `${element.scrollHeight}px`;
 }
 
-function titleOf(yMeta: Y.Map<unknown>): string {
-  const title = yMeta.get('title');
-  return typeof title === 'string' ? title : '';
-}
-
 export function TitleField({ yMeta, readOnly, onLeave, onTitle }: TitleFieldProps) {
   const input = useRef<HTMLTextAreaElement>(null);
 
   useEffect(() => {
-    const show = () => {
+    /** Shows the current headline; `delta` (a remote change) moves this person's caret with the text. */
+    const show = (delta?: Y.YTextEvent['delta']) => {
       const element = input.current;
-      const title = titleOf(yMeta);
+      const title = readMetaField(yMeta, 'title');
       onTitle(title);
       if (element === null) return;
       if (element.value === title) {
         fitHeight(element);
         return;
       }
-      // Keep the caret where it was when someone else's edit arrives while this person types.
       const focused = document.activeElement === element;
       const { selectionStart, selectionEnd } = element;
       element.value = title;
       if (focused && selectionStart !== null && selectionEnd !== null) {
-        element.setSelectionRange(Math.min(selectionStart, title.length), Math.min(selectionEnd, title.length));
+        const map = (index: number) => Math.min(title.length, delta ? mapIndexThroughDelta(index, delta) : index);
+        element.setSelectionRange(map(selectionStart), map(selectionEnd));
       }
       fitHeight(element);
     };
-    show();
-    const observer = (event: Y.YMapEvent<unknown>) => {
-      if (event.keysChanged.has('title')) show();
+    let observed: Y.Text | null = null;
+    const onText = (event: Y.YTextEvent) => show(event.delta);
+    /** Follows the headline's `Y.Text` (it is replaced only when a document from an older layout is upgraded). */
+    const follow = () => {
+      const current = yMeta.get('title');
+      const text = current instanceof Y.Text ? current : null;
+      if (text === observed) return;
+      observed?.unobserve(onText);
+      observed = text;
+      observed?.observe(onText);
     };
-    yMeta.observe(observer);
+    follow();
+    show();
+    const onMeta = (event: Y.YMapEvent<unknown>) => {
+      if (!event.keysChanged.has('title')) return;
+      follow();
+      show();
+    };
+    yMeta.observe(onMeta);
     const refit = () => {
       if (input.current !== null) fitHeight(input.current);
     };
     window.addEventListener('resize', refit);
     return () => {
-      yMeta.unobserve(observer);
+      yMeta.unobserve(onMeta);
+      observed?.unobserve(onText);
       window.removeEventListener('resize', refit);
     };
   }, [yMeta, onTitle]);
 
   const write = (value: string) => {
     const title = value.replace(/[\r\n]+/g, ' ').slice(0, META_LIMITS.title);
-    if (title === titleOf(yMeta)) return;
+    if (title === readMetaField(yMeta, 'title')) return;
     const doc = yMeta.doc;
     if (doc === null) return;
-    doc.transact(() => yMeta.set('title', title), TITLE_ORIGIN);
+    doc.transact(() => replaceText(metaText(yMeta, 'title'), title), TITLE_ORIGIN);
   };
 
   return (
