@@ -18,9 +18,11 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import { authPlugin } from './auth/authPlugin.ts';
+import { ClaimKeeper } from './claims/ClaimKeeper.ts';
 import { collabRoute } from './collab/collabRoute.ts';
 import { RoomManager } from './collab/RoomManager.ts';
 import { type ResolvedConfig, resolveConfig, type ServerOptions } from './config.ts';
+import { claimRoutes } from './routes/claimRoutes.ts';
 import { sessionRoutes } from './routes/sessionRoutes.ts';
 import { storyRoutes } from './routes/storyRoutes.ts';
 import { tokenRoutes } from './routes/tokenRoutes.ts';
@@ -50,19 +52,28 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   const ownsStorage = options.storage === undefined;
   const storage = options.storage ?? openSqliteStorage(join(resolve(options.dataDir ?? 'data'), 'sourcedesk.db'));
   const listing = new StoryListing(storage.stories, app.log);
+  let keeper: ClaimKeeper | null = null;
   const rooms = new RoomManager({
     store: storage.documents,
     log: app.log,
-    hooks: { afterChange: (room) => listing.noteChange(room) },
+    hooks: {
+      afterChange: (room, userIds) => {
+        listing.noteChange(room);
+        keeper?.noteBodyChange(room, userIds);
+      },
+    },
     ...(options.unloadGraceMs === undefined ? {} : { unloadGraceMs: options.unloadGraceMs }),
     ...(options.compactAfterUpdates === undefined ? {} : { compactAfterUpdates: options.compactAfterUpdates }),
   });
+  keeper = new ClaimKeeper(rooms, app.log);
+  const claimKeeper = keeper;
   app.decorate('storage', storage);
   app.decorate('rooms', rooms);
   app.decorate('config', config);
 
   // Order matters on close: sockets and rooms first (storing what is pending), then the store.
   app.addHook('preClose', async () => {
+    await claimKeeper.close();
     await rooms.shutdown();
     await listing.close();
   });
@@ -102,6 +113,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   await app.register(tokenRoutes);
   await app.register(userRoutes);
   await app.register(storyRoutes);
+  await app.register(claimRoutes);
   await app.register(collabRoute);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/api/health', { schema: { hide: true } }, async () => ({ ok: true }));

@@ -14,3 +14,4 @@ export const StorageUnavailable = createError(
   'Storage is unavailable; nothing was changed',
   503,
 );
+export const BadRequest = createError('bad_request', '%s', 400);

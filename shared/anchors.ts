@@ -125,7 +125,8 @@ export function anchorRange(flat: FlatBody, from: number, to: number): EncodedAn
   };
 }
 
-function resolvePosition(doc: Y.Doc, flat: FlatBody, encoded: string): number | null {
+/** Where one encoded anchor end is now, as a flat-text offset; `null` when its text node is gone. */
+export function resolvePosition(doc: Y.Doc, flat: FlatBody, encoded: string): number | null {
   const relative = decodePosition(encoded);
   if (relative === null) return null;
   const absolute = Y.createAbsolutePositionFromRelativePosition(relative, doc);

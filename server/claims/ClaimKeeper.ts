@@ -1,0 +1,134 @@
+/**
+ * Keeps claims honest while the story changes. After edits to a story's body it checks every claim:
+ * - text inside a `verified` claim changed → flag it "changed since verified" (who, when);
+ * - an edit moved the claimed text into new Yjs items (ProseMirror splits and joins recreate the
+ *   moved text), so the anchor collapsed → find the same text close by and re-anchor the claim;
+ * - otherwise remember the current text (`lastText`), which is what the re-find looks for.
+ * Only the server writes these fields; checks are debounced per story.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type * as Y from 'yjs';
+import {
+  anchorRange,
+  type FlatBody,
+  flattenBody,
+  nearestOccurrence,
+  resolveAnchor,
+  resolvePosition,
+} from '../../shared/anchors.ts';
+import { type ClaimRecord, readClaims, updateClaim } from '../../shared/claims.ts';
+import { YName } from '../../shared/documentLayout.ts';
+import type { Room } from '../collab/Room.ts';
+import type { RoomManager } from '../collab/RoomManager.ts';
+
+/** How far (in characters) from where a collapsed claim was its text is looked for. */
+const REFIND_WINDOW = 400;
+
+interface Pending {
+  timer: NodeJS.Timeout;
+  /** The last person whose body edit is being checked. */
+  editor: string | null;
+}
+
+export class ClaimKeeper {
+  private readonly pending = new Map<string, Pending>();
+  private readonly running = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(
+    private readonly rooms: RoomManager,
+    private readonly log: FastifyBaseLogger,
+    private readonly delayMs = 150,
+  ) {}
+
+  /** Called after a body room stored and applied a batch of updates. */
+  noteBodyChange(room: Room, userIds: (string | null)[]): void {
+    if (room.key.part !== 'body' || this.closed) return;
+    const storyId = room.key.storyId;
+    const editor = userIds.findLast((id) => id !== null) ?? null;
+    const existing = this.pending.get(storyId);
+    if (existing) clearTimeout(existing.timer);
+    const timer = setTimeout(() => {
+      this.pending.delete(storyId);
+      const run = this.check(storyId, editor ?? existing?.editor ?? null).catch((error: unknown) =>
+        this.log.error({ err: error, storyId }, 'claim check failed'),
+      );
+      this.running.add(run);
+      void run.finally(() => this.running.delete(run));
+    }, this.delayMs);
+    timer.unref();
+    this.pending.set(storyId, { timer, editor: editor ?? existing?.editor ?? null });
+  }
+
+  /** Checks every claim of a story against its body now. */
+  async check(storyId: string, editor: string | null): Promise<void> {
+    await this.rooms.withRoom({ storyId, part: 'body' }, (body) =>
+      this.rooms.withRoom({ storyId, part: 'notes' }, async (notes) => {
+        const flat = flattenBody(body.doc.getXmlFragment(YName.body));
+        const now = new Date().toISOString();
+        const changes: { id: string; fields: Partial<ClaimRecord> }[] = [];
+        for (const claim of readClaims(notes.doc).values()) {
+          const fields = this.review(claim, flat, body.doc, editor, now);
+          if (fields !== null) changes.push({ id: claim.id, fields });
+        }
+        if (changes.length === 0) return;
+        await notes.change((doc) => {
+          for (const change of changes) updateClaim(doc, change.id, change.fields);
+        });
+      }),
+    );
+  }
+
+  private review(
+    claim: ClaimRecord,
+    flat: FlatBody,
+    bodyDoc: Y.Doc,
+    editor: string | null,
+    now: string,
+  ): Partial<ClaimRecord> | null {
+    let range = resolveAnchor(bodyDoc, flat, claim);
+    const fields: Partial<ClaimRecord> = {};
+    if (range === null) {
+      const near = this.collapsedAt(bodyDoc, flat, claim);
+      const found =
+        near === null || claim.lastText.length === 0
+          ? null
+          : nearestOccurrence(
+              flat.text.slice(Math.max(0, near - REFIND_WINDOW), near + REFIND_WINDOW + claim.lastText.length),
+              claim.lastText,
+              Math.min(near, REFIND_WINDOW),
+            );
+      if (found === null || near === null) return null;
+      const from = Math.max(0, near - REFIND_WINDOW) + found;
+      const anchor = anchorRange(flat, from, from + claim.lastText.length);
+      if (anchor === null) return null;
+      fields.start = anchor.start;
+      fields.end = anchor.end;
+      range = { from, to: from + claim.lastText.length };
+    }
+    const text = flat.text.slice(range.from, range.to);
+    if (text !== claim.lastText) fields.lastText = text;
+    if (
+      claim.status === 'verified' &&
+      claim.changedSinceVerified === null &&
+      claim.verifiedText !== null &&
+      text !== claim.verifiedText
+    ) {
+      fields.changedSinceVerified = { by: editor ?? 'unknown', at: now };
+    }
+    return Object.keys(fields).length > 0 ? fields : null;
+  }
+
+  /** Where a detached claim's ends now sit in the flat text, if their paragraph still exists. */
+  private collapsedAt(bodyDoc: Y.Doc, flat: FlatBody, claim: ClaimRecord): number | null {
+    return resolvePosition(bodyDoc, flat, claim.start) ?? resolvePosition(bodyDoc, flat, claim.end);
+  }
+
+  /** Stops scheduling and waits for checks in flight. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const pending of this.pending.values()) clearTimeout(pending.timer);
+    this.pending.clear();
+    await Promise.allSettled([...this.running]);
+  }
+}
