@@ -1,0 +1,288 @@
+/**
+ * Claims through the API and live documents: creation by quote, sentence and anchor; live in a
+ * WebsocketProvider client's notes document; role rules; the re-check flag when a verified claim's
+ * text changes; detaching when its sentence is deleted; re-finding text a paragraph split moved.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { anchorRange, flattenBody } from '../shared/anchors.ts';
+import { readClaims } from '../shared/claims.ts';
+import { type CollabClient, connectClient, waitFor } from './helpers/collabClient.ts';
+import {
+  api,
+  createStory,
+  login,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+  tokenFor,
+} from './helpers/testServer.ts';
+
+const servers: TestServer[] = [];
+const clients: CollabClient[] = [];
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.destroy();
+  for (const server of servers.splice(0)) await server.close();
+});
+
+interface ClaimView {
+  id: string;
+  status: string;
+  storedStatus: string;
+  text: string;
+  quote: string;
+  from: number | null;
+  sourceIds: string[];
+  changedSinceVerified: { by: string; at: string } | null;
+}
+
+const STORY = [
+  'The council approved the budget on Tuesday.',
+  'Mayor Ruth Okafor said the vote was “a turning point for the harbour.” The talks resumed on Monday.',
+  'According to the city, the plan costs $4 million.',
+];
+
+async function newsroom() {
+  const server = await startTestServer();
+  servers.push(server);
+  const people: Record<string, TestUser & { cookie: string }> = {};
+  for (const name of ['edna', 'rita', 'fay', 'vic']) {
+    const user = await server.addUser(name);
+    people[name] = { ...user, cookie: await login(server.url, name, user.password) };
+  }
+  const edna = people.edna as TestUser & { cookie: string };
+  const story = await createStory(server.url, edna.cookie, 'Harbour budget');
+  for (const [name, role] of [
+    ['rita', 'reporter'],
+    ['fay', 'fact-checker'],
+    ['vic', 'viewer'],
+  ] as const) {
+    const person = people[name] as TestUser;
+    await api(
+      server.url,
+      'PUT',
+      `/api/stories/${story.id}/members/${person.user.id}`,
+      { cookie: edna.cookie },
+      { role },
+    );
+  }
+  // The reporter writes the story through a live client.
+  const writer = connectClient(server.collabUrl, story.id, 'body', {
+    token: await tokenFor(server.url, people.rita as TestUser),
+  });
+  clients.push(writer);
+  await writer.synced;
+  const fragment = writer.doc.getXmlFragment('body');
+  writer.doc.transact(() => {
+    fragment.delete(0, fragment.length);
+    fragment.insert(
+      0,
+      STORY.map((text) => {
+        const paragraph = new Y.XmlElement('paragraph');
+        paragraph.insert(0, [new Y.XmlText(text)]);
+        return paragraph;
+      }),
+    );
+  });
+  const call = <T>(who: string, method: string, path: string, body?: unknown) =>
+    api<T>(
+      server.url,
+      method,
+      `/api/stories/${story.id}${path}`,
+      { cookie: (people[who] as { cookie: string }).cookie },
+      body,
+    );
+  // Wait until the server has the text.
+  const started = Date.now();
+  while ((await call<{ text: string }[]>('edna', 'GET', '/sentences')).body.length < 4) {
+    if (Date.now() - started > 10_000) throw new Error('server never got the story');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { server, story, people, writer, call };
+}
+
+function paragraphText(doc: Y.Doc, index: number): Y.XmlText {
+  return (doc.getXmlFragment('body').get(index) as Y.XmlElement).get(0) as Y.XmlText;
+}
+
+describe('claims API', () => {
+  it('lists sentences with attribution and whether they need a source', async () => {
+    const { call } = await newsroom();
+    const sentences = (
+      await call<{ index: number; text: string; attributed: boolean; needsSource: boolean }[]>(
+        'vic',
+        'GET',
+        '/sentences',
+      )
+    ).body;
+    expect(sentences.map((sentence) => [sentence.text, sentence.attributed, sentence.needsSource])).toEqual([
+      ['The council approved the budget on Tuesday.', false, false],
+      ['Mayor Ruth Okafor said the vote was “a turning point for the harbour.”', true, true],
+      ['The talks resumed on Monday.', false, false],
+      ['According to the city, the plan costs $4 million.', true, true],
+    ]);
+  });
+
+  it('creates claims by quote, sentence and anchor; they appear live in the notes document', async () => {
+    const { server, story, people, writer, call } = await newsroom();
+    const notes = connectClient(server.collabUrl, story.id, 'notes', {
+      token: await tokenFor(server.url, people.edna as TestUser),
+    });
+    clients.push(notes);
+    await notes.synced;
+
+    const byQuote = await call<ClaimView>('fay', 'POST', '/claims', { quote: 'the plan costs $4 million' });
+    expect(byQuote.status).toBe(201);
+    expect(byQuote.body).toMatchObject({ status: 'unverified', text: 'the plan costs $4 million' });
+    const bySentence = await call<ClaimView>('rita', 'POST', '/claims', { sentence: 1, status: 'in-review' });
+    expect(bySentence.body.text).toBe('Mayor Ruth Okafor said the vote was “a turning point for the harbour.”');
+    const flat = flattenBody(writer.doc.getXmlFragment('body'));
+    const from = flat.text.indexOf('approved');
+    const anchor = anchorRange(flat, from, from + 'approved the budget'.length);
+    const byAnchor = await call<ClaimView>('edna', 'POST', '/claims', { anchor, status: 'verified' });
+    expect(byAnchor.body).toMatchObject({ status: 'verified', text: 'approved the budget' });
+
+    await waitFor(() => readClaims(notes.doc).size === 3, 'claims live in the notes document');
+    const listed = (await call<{ claims: ClaimView[] }>('vic', 'GET', '/claims')).body.claims;
+    expect(listed.map((claim) => claim.text)).toEqual([
+      'approved the budget',
+      'Mayor Ruth Okafor said the vote was “a turning point for the harbour.”',
+      'the plan costs $4 million',
+    ]);
+    const sentences = (await call<{ needsSource: boolean; claimIds: string[] }[]>('vic', 'GET', '/sentences')).body;
+    expect(sentences.map((sentence) => sentence.needsSource)).toEqual([false, false, false, false]);
+    expect(sentences[0]?.claimIds).toEqual([byAnchor.body.id]);
+
+    const second = await call<ClaimView>('fay', 'POST', '/claims', { quote: 'the', occurrence: 3 });
+    expect(second.body.from).toBe(flat.text.split('the', 3).join('the').length);
+    expect((await call('fay', 'POST', '/claims', { quote: 'not in the story' })).status).toBe(400);
+    expect((await call('fay', 'POST', '/claims', { sentence: 99 })).status).toBe(400);
+    expect((await call('fay', 'POST', '/claims', { anchor: { start: 'AAAA', end: 'AAAA' } })).status).toBe(400);
+  });
+
+  it('enforces the role matrix and the shared schema', async () => {
+    const { call } = await newsroom();
+    expect((await call('vic', 'POST', '/claims', { sentence: 0 })).status).toBe(403);
+    expect((await call('rita', 'POST', '/claims', { sentence: 0, status: 'verified' })).status).toBe(403);
+    const claim = (await call<ClaimView>('rita', 'POST', '/claims', { sentence: 0 })).body;
+    expect((await call('rita', 'PATCH', `/claims/${claim.id}`, { status: 'disputed' })).status).toBe(403);
+    expect((await call('vic', 'PATCH', `/claims/${claim.id}`, { note: 'x' })).status).toBe(403);
+    const verdict = await call<ClaimView>('fay', 'PATCH', `/claims/${claim.id}`, {
+      status: 'false',
+      note: 'Council minutes say Wednesday.',
+    });
+    expect(verdict.status).toBe(200);
+    expect(verdict.body.status).toBe('false');
+
+    const bad = await call<{ error: string; message: string }>('fay', 'POST', '/sources', {
+      url: 'javascript:alert(1)',
+      kind: 'document',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/http/);
+    expect((await call('fay', 'POST', '/sources', { url: 'https://example.org/x', kind: 'rumour' })).status).toBe(400);
+    expect(
+      (
+        await call('fay', 'POST', '/sources', {
+          url: 'https://example.org/x',
+          kind: 'document',
+          title: 'x'.repeat(301),
+        })
+      ).status,
+    ).toBe(400);
+    expect((await call('vic', 'POST', '/sources', { url: 'https://example.org/x', kind: 'document' })).status).toBe(
+      403,
+    );
+    const source = await call<{ id: string }>('rita', 'POST', '/sources', {
+      url: 'https://example.org/minutes.pdf',
+      outlet: 'City of Example',
+      title: 'Council minutes',
+      kind: 'document',
+      passage: 'The budget was approved 7-2.',
+    });
+    expect(source.status).toBe(201);
+    expect((await call('fay', 'PATCH', `/claims/${claim.id}`, { sourceIds: ['nosuchsource1'] })).status).toBe(400);
+    const attached = await call<ClaimView>('fay', 'PATCH', `/claims/${claim.id}`, { sourceIds: [source.body.id] });
+    expect(attached.body.sourceIds).toEqual([source.body.id]);
+    const message = await call<{ text: string }>('vic', 'POST', `/claims/${claim.id}/messages`, { text: 'hi' });
+    expect(message.status).toBe(403);
+    expect((await call('rita', 'POST', `/claims/${claim.id}/messages`, { text: 'Checked the minutes.' })).status).toBe(
+      201,
+    );
+  });
+});
+
+describe('claims as the story changes', () => {
+  it('flags a verified claim when text inside it changes, and a re-verification clears it', async () => {
+    const { people, writer, call } = await newsroom();
+    const claim = (
+      await call<ClaimView>('fay', 'POST', '/claims', { quote: 'the plan costs $4 million', status: 'verified' })
+    ).body;
+    const text = paragraphText(writer.doc, 2);
+    // Text typed just outside the claim does not count.
+    text.insert(text.length - 1, ' in total');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    let current = (await call<{ claims: ClaimView[] }>('edna', 'GET', '/claims')).body.claims.find(
+      (c) => c.id === claim.id,
+    );
+    expect(current?.changedSinceVerified).toBeNull();
+    // Inside it does.
+    const at = text.toString().indexOf('$4');
+    text.delete(at, 2);
+    text.insert(at, '$6');
+    const started = Date.now();
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      current = (await call<{ claims: ClaimView[] }>('edna', 'GET', '/claims')).body.claims.find(
+        (c) => c.id === claim.id,
+      );
+    } while (current?.changedSinceVerified === null && Date.now() - started < 10_000);
+    expect(current?.text).toBe('the plan costs $6 million');
+    expect(current?.changedSinceVerified?.by).toBe((people.rita as TestUser).user.id);
+
+    const again = await call<ClaimView>('fay', 'PATCH', `/claims/${claim.id}`, { status: 'verified' });
+    expect(again.body.changedSinceVerified).toBeNull();
+  });
+
+  it('detaches a claim whose sentence is deleted and keeps listing it', async () => {
+    const { writer, call } = await newsroom();
+    const claim = (await call<ClaimView>('fay', 'POST', '/claims', { sentence: 2 })).body;
+    expect(claim.text).toBe('The talks resumed on Monday.');
+    const text = paragraphText(writer.doc, 1);
+    const at = text.toString().indexOf(' The talks');
+    text.delete(at, ' The talks resumed on Monday.'.length);
+    let listed: ClaimView | undefined;
+    const started = Date.now();
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      listed = (await call<{ claims: ClaimView[] }>('edna', 'GET', '/claims')).body.claims.find(
+        (c) => c.id === claim.id,
+      );
+    } while (listed?.status !== 'detached' && Date.now() - started < 10_000);
+    expect(listed).toMatchObject({ status: 'detached', storedStatus: 'unverified', text: '', from: null });
+  });
+
+  it('keeps a claim on its text when a paragraph split moves that text into a new paragraph', async () => {
+    const { writer, call } = await newsroom();
+    const claim = (await call<ClaimView>('fay', 'POST', '/claims', { quote: 'The talks resumed on Monday.' })).body;
+    // What y-prosemirror does on Enter: the tail leaves the old text node and a new paragraph holds a copy.
+    writer.doc.transact(() => {
+      const text = paragraphText(writer.doc, 1);
+      const at = text.toString().indexOf(' The talks');
+      const tail = text.toString().slice(at + 1);
+      text.delete(at, text.length - at);
+      const paragraph = new Y.XmlElement('paragraph');
+      paragraph.insert(0, [new Y.XmlText(tail)]);
+      writer.doc.getXmlFragment('body').insert(2, [paragraph]);
+    });
+    let listed: ClaimView | undefined;
+    const started = Date.now();
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      listed = (await call<{ claims: ClaimView[] }>('edna', 'GET', '/claims')).body.claims.find(
+        (c) => c.id === claim.id,
+      );
+    } while (listed?.status !== 'unverified' && Date.now() - started < 10_000);
+    expect(listed).toMatchObject({ status: 'unverified', text: 'The talks resumed on Monday.' });
+  });
+});
