@@ -59,13 +59,13 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     hooks: {
       afterChange: (room, userIds) => {
         listing.noteChange(room);
-        keeper?.noteBodyChange(room, userIds);
+        keeper?.noteChange(room, userIds);
       },
     },
     ...(options.unloadGraceMs === undefined ? {} : { unloadGraceMs: options.unloadGraceMs }),
     ...(options.compactAfterUpdates === undefined ? {} : { compactAfterUpdates: options.compactAfterUpdates }),
   });
-  keeper = new ClaimKeeper(rooms, app.log);
+  keeper = new ClaimKeeper(rooms, app.log, (storyId, counts) => storage.stories.setClaimCounts(storyId, counts));
   const claimKeeper = keeper;
   app.decorate('storage', storage);
   app.decorate('rooms', rooms);

@@ -25,6 +25,7 @@ export interface BodyBlock {
   index: number;
   /** `paragraph` or `heading`. */
   type: string;
+  element: Y.XmlElement;
   start: number;
   end: number;
   text: string;
@@ -71,6 +72,7 @@ export function flattenBody(fragment: Y.XmlFragment): FlatBody {
       flat.blocks.push({
         index: flat.blocks.length,
         type: child.nodeName,
+        element: child,
         start,
         end: flat.text.length,
         text: flat.text.slice(start),
@@ -135,6 +137,33 @@ export function resolvePosition(doc: Y.Doc, flat: FlatBody, encoded: string): nu
   // A text node that is no longer in the story (its paragraph was deleted) anchors nothing.
   if (segment === undefined) return null;
   return segment.start + Math.min(absolute.index, segment.length);
+}
+
+/**
+ * Like `resolvePosition`, but for an anchor end whose text node was removed (its paragraph was
+ * deleted or merged into another): the end of the nearest live textblock before where it stood.
+ * Used to look for moved text near its old place.
+ */
+export function approximatePosition(doc: Y.Doc, flat: FlatBody, encoded: string): number | null {
+  const exact = resolvePosition(doc, flat, encoded);
+  if (exact !== null) return exact;
+  const relative = decodePosition(encoded);
+  const absolute = relative === null ? null : Y.createAbsolutePositionFromRelativePosition(relative, doc);
+  if (absolute === null) return null;
+  // Climb to the story-level block that held the text, then look left for a live one.
+  let item = absolute.type._item;
+  while (item !== null && item.parent instanceof Y.AbstractType && item.parent._item !== null) item = item.parent._item;
+  for (let left = item?.left ?? null; left !== null; left = left.left) {
+    if (left.deleted || !(left.content instanceof Y.ContentType)) continue;
+    const element = left.content.type;
+    const inside = flat.blocks.filter(
+      (block) =>
+        block.element === element || (block.element._item !== null && Y.isParentOf(element, block.element._item)),
+    );
+    const last = inside.at(-1);
+    if (last !== undefined) return last.end;
+  }
+  return 0;
 }
 
 /**

@@ -153,6 +153,22 @@ describe('claims API', () => {
     expect(sentences.map((sentence) => sentence.needsSource)).toEqual([false, false, false, false]);
     expect(sentences[0]?.claimIds).toEqual([byAnchor.body.id]);
 
+    // The story list counts claims by status.
+    const started = Date.now();
+    let counts: Record<string, number> = {};
+    while (Date.now() - started < 10_000) {
+      const stories = await api<{ stories: { id: string; claimCounts: Record<string, number> }[] }>(
+        server.url,
+        'GET',
+        '/api/stories',
+        { cookie: (people.vic as { cookie: string }).cookie },
+      );
+      counts = stories.body.stories.find((entry) => entry.id === story.id)?.claimCounts ?? {};
+      if (counts.verified === 1 && counts.unverified === 1) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(counts).toEqual({ unverified: 1, 'in-review': 1, verified: 1 });
+
     const second = await call<ClaimView>('fay', 'POST', '/claims', { quote: 'the', occurrence: 3 });
     expect(second.body.from).toBe(flat.text.split('the', 3).join('the').length);
     expect((await call('fay', 'POST', '/claims', { quote: 'not in the story' })).status).toBe(400);
@@ -284,5 +300,27 @@ describe('claims as the story changes', () => {
       );
     } while (listed?.status !== 'unverified' && Date.now() - started < 10_000);
     expect(listed).toMatchObject({ status: 'unverified', text: 'The talks resumed on Monday.' });
+  });
+
+  it('keeps a claim on its text when two paragraphs are joined', async () => {
+    const { writer, call } = await newsroom();
+    const claim = (await call<ClaimView>('fay', 'POST', '/claims', { quote: 'the plan costs $4 million' })).body;
+    // What y-prosemirror does on Backspace at a paragraph's start: the text moves into the previous
+    // paragraph's text node as new items, and the emptied paragraph goes.
+    writer.doc.transact(() => {
+      const moved = paragraphText(writer.doc, 2).toString();
+      const previous = paragraphText(writer.doc, 1);
+      previous.insert(previous.length, ` ${moved}`);
+      writer.doc.getXmlFragment('body').delete(2, 1);
+    });
+    let listed: ClaimView | undefined;
+    const started = Date.now();
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      listed = (await call<{ claims: ClaimView[] }>('edna', 'GET', '/claims')).body.claims.find(
+        (c) => c.id === claim.id,
+      );
+    } while (listed?.status !== 'unverified' && Date.now() - started < 10_000);
+    expect(listed).toMatchObject({ status: 'unverified', text: 'the plan costs $4 million' });
   });
 });

@@ -10,11 +10,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import type * as Y from 'yjs';
 import {
   anchorRange,
+  approximatePosition,
   type FlatBody,
   flattenBody,
   nearestOccurrence,
   resolveAnchor,
-  resolvePosition,
 } from '../../shared/anchors.ts';
 import { type ClaimRecord, readClaims, updateClaim } from '../../shared/claims.ts';
 import { YName } from '../../shared/documentLayout.ts';
@@ -38,14 +38,17 @@ export class ClaimKeeper {
   constructor(
     private readonly rooms: RoomManager,
     private readonly log: FastifyBaseLogger,
+    /** Receives a story's claim counts by status (as shown: detached included) after each check. */
+    private readonly onCounts: (storyId: string, counts: Record<string, number>) => Promise<void>,
     private readonly delayMs = 150,
   ) {}
 
-  /** Called after a body room stored and applied a batch of updates. */
-  noteBodyChange(room: Room, userIds: (string | null)[]): void {
-    if (room.key.part !== 'body' || this.closed) return;
+  /** Called after a body or notes room stored and applied a batch of updates. */
+  noteChange(room: Room, userIds: (string | null)[]): void {
+    if (room.key.part === 'desk' || this.closed) return;
     const storyId = room.key.storyId;
-    const editor = userIds.findLast((id) => id !== null) ?? null;
+    // Only body edits change claimed text; a notes change (a new claim, a verdict) just recounts.
+    const editor = room.key.part === 'body' ? (userIds.findLast((id) => id !== null) ?? null) : null;
     const existing = this.pending.get(storyId);
     if (existing) clearTimeout(existing.timer);
     const timer = setTimeout(() => {
@@ -67,14 +70,22 @@ export class ClaimKeeper {
         const flat = flattenBody(body.doc.getXmlFragment(YName.body));
         const now = new Date().toISOString();
         const changes: { id: string; fields: Partial<ClaimRecord> }[] = [];
-        for (const claim of readClaims(notes.doc).values()) {
+        const claims = readClaims(notes.doc);
+        for (const claim of claims.values()) {
           const fields = this.review(claim, flat, body.doc, editor, now);
           if (fields !== null) changes.push({ id: claim.id, fields });
         }
-        if (changes.length === 0) return;
-        await notes.change((doc) => {
-          for (const change of changes) updateClaim(doc, change.id, change.fields);
-        });
+        if (changes.length > 0) {
+          await notes.change((doc) => {
+            for (const change of changes) updateClaim(doc, change.id, change.fields);
+          });
+        }
+        const counts: Record<string, number> = {};
+        for (const claim of readClaims(notes.doc).values()) {
+          const status = resolveAnchor(body.doc, flat, claim) === null ? 'detached' : claim.status;
+          counts[status] = (counts[status] ?? 0) + 1;
+        }
+        await this.onCounts(storyId, counts);
       }),
     );
   }
@@ -121,7 +132,7 @@ export class ClaimKeeper {
 
   /** Where a detached claim's ends now sit in the flat text, if their paragraph still exists. */
   private collapsedAt(bodyDoc: Y.Doc, flat: FlatBody, claim: ClaimRecord): number | null {
-    return resolvePosition(bodyDoc, flat, claim.start) ?? resolvePosition(bodyDoc, flat, claim.end);
+    return approximatePosition(bodyDoc, flat, claim.start) ?? approximatePosition(bodyDoc, flat, claim.end);
   }
 
   /** Stops scheduling and waits for checks in flight. */

@@ -28,10 +28,10 @@ function toSummary(story: StoryWithRole): StorySummary {
     updatedAt: story.updatedAt,
     createdBy: story.createdBy,
     role: story.role,
-    // The desk document (workflow) and the notes document (claims) get their listing projections
-    // with the workflow and claims features; until then every story is a draft without claims.
+    // The desk document (workflow) gets its listing projection with the workflow feature; until
+    // then every story is a draft.
     workflowState: 'draft',
-    claimCounts: {},
+    claimCounts: story.claimCounts ?? {},
   };
 }
 

@@ -38,6 +38,7 @@ interface UserRow {
 interface StoryRow {
   id: string;
   title: string;
+  claim_counts: string;
   created_by: string;
   created_at: string;
   updated_at: string;
@@ -55,10 +56,23 @@ function toUser(row: UserRow): UserRecord {
   };
 }
 
+function parseCounts(json: string): Record<string, number> {
+  try {
+    const parsed: unknown = JSON.parse(json);
+    if (parsed === null || typeof parsed !== 'object') return {};
+    return Object.fromEntries(
+      Object.entries(parsed).filter((entry): entry is [string, number] => typeof entry[1] === 'number'),
+    );
+  } catch {
+    return {};
+  }
+}
+
 function toStory(row: StoryRow): StoryRecord {
   return {
     id: row.id,
     title: row.title,
+    claimCounts: parseCounts(row.claim_counts),
     createdBy: row.created_by,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -290,6 +304,10 @@ class SqliteStoryStore implements StoryStore {
          ON CONFLICT (story_id, user_id) DO UPDATE SET role = excluded.role`,
       )
       .run(storyId, userId, role);
+  }
+
+  async setClaimCounts(id: string, counts: Record<string, number>): Promise<void> {
+    this.db.prepare('UPDATE stories SET claim_counts = ? WHERE id = ?').run(JSON.stringify(counts), id);
   }
 
   async touch(id: string, updatedAt: string, title?: string): Promise<void> {

@@ -91,6 +91,8 @@ export interface ApiTokenStore {
 export interface StoryRecord {
   id: string;
   title: string;
+  /** Claims by status (as the listing shows them), kept up to date by the server. */
+  claimCounts?: Record<string, number>;
   createdBy: string;
   createdAt: string;
   updatedAt: string;
@@ -112,6 +114,7 @@ export interface StoryStore {
   setMember(storyId: string, userId: string, role: Role): Promise<void>;
   /** Keeps the listing's title and change time in step with the live document. */
   touch(id: string, updatedAt: string, title?: string): Promise<void>;
+  setClaimCounts(id: string, counts: Record<string, number>): Promise<void>;
 }
 
 /** All of the server's persistent state. */

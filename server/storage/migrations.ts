@@ -57,4 +57,7 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (story_id, part)
   );
   `,
+  `
+  ALTER TABLE stories ADD COLUMN claim_counts TEXT NOT NULL DEFAULT '{}';
+  `,
 ];
