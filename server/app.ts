@@ -17,6 +17,7 @@ import {
   serializerCompiler,
   validatorCompiler,
 } from 'fastify-type-provider-zod';
+import { audit } from './audit.ts';
 import { authPlugin } from './auth/authPlugin.ts';
 import { ClaimKeeper } from './claims/ClaimKeeper.ts';
 import { collabRoute } from './collab/collabRoute.ts';
@@ -60,6 +61,14 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
       afterChange: (room, userIds) => {
         listing.noteChange(room);
         keeper?.noteChange(room, userIds);
+      },
+      onRefused: (room, conn, reason) => {
+        void audit(app, {
+          storyId: room.key.storyId,
+          userId: conn.user.id,
+          action: 'write-refused',
+          detail: { part: room.key.part, role: conn.role, reason },
+        });
       },
     },
     ...(options.unloadGraceMs === undefined ? {} : { unloadGraceMs: options.unloadGraceMs }),

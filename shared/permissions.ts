@@ -4,6 +4,7 @@
  */
 import type { Role } from './api.ts';
 import { type SettableClaimStatus, VERDICT_STATUSES } from './claims.ts';
+import type { StoryPart } from './documentLayout.ts';
 
 /** Edit the story's text and headline (the body room). */
 export function canEditBody(role: Role): boolean {
@@ -30,4 +31,14 @@ export function canDeleteClaim(role: Role): boolean {
 /** Change who is on the story. */
 export function canManageMembers(role: Role): boolean {
   return role === 'editor';
+}
+
+/**
+ * Whether a role may write a part's document over the socket. The desk is written only by the
+ * server, in answer to API calls.
+ */
+export function canWriteRoom(role: Role, part: StoryPart): boolean {
+  if (part === 'body') return canEditBody(role);
+  if (part === 'notes') return canEditNotes(role);
+  return false;
 }

@@ -1,3 +1,5 @@
+import type { Role } from '../../shared/api.ts';
+
 /**
  * What the room core knows of a client: who it is, and how to send to it and close it. The
  * WebSocket route adapts a `ws` socket to this; tests and other transports can adapt anything else.
@@ -14,6 +16,11 @@ export interface CollabConnection {
   /** Unique per connection, for logs. */
   readonly id: string;
   readonly user: SessionIdentity;
+  /**
+   * The user's role on the story. Mutable: a membership change applies to open sockets at once
+   * (`RoomManager.applyMembership`).
+   */
+  role: Role;
   /** Whether the client asked for `MessageType.savedAck` after each of its updates is stored. */
   readonly wantsAcks: boolean;
   /** Sends one binary y-websocket message; silently dropped once the connection is closing. */

@@ -10,9 +10,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
+import * as authProtocol from 'y-protocols/auth';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { gcEnabledFor } from '../../shared/documentLayout.ts';
+import { canWriteRoom } from '../../shared/permissions.ts';
 import { CloseCode, MessageType, SyncMessageType } from '../../shared/protocol.ts';
 import type { DocKey, DocumentStore } from '../storage/Storage.ts';
 import { decodeAwarenessUpdate, encodeAwarenessUpdate, stampIdentity } from './awarenessIdentity.ts';
@@ -34,6 +36,8 @@ interface PendingUpdate {
 export interface RoomHooks {
   /** Called after a batch of updates has been stored and applied. */
   afterChange?(room: Room, userIds: (string | null)[]): void;
+  /** Called when a connection's update is refused (for the audit log). */
+  onRefused?(room: Room, conn: CollabConnection, reason: string): void;
 }
 
 /** Thrown to reject the updates of a batch that could not be stored. */
@@ -52,6 +56,8 @@ export class Room {
   private readonly connections = new Map<CollabConnection, Set<number>>();
   /** Which connection announced each awareness client id. */
   private readonly awarenessOwners = new Map<number, CollabConnection>();
+  /** Updates refused since the room loaded (for tests and metrics). */
+  refusedUpdates = 0;
   private queue: PendingUpdate[] = [];
   private flushing: Promise<void> | null = null;
   /** Sequence number of the last stored update that is applied to `doc`. */
@@ -158,7 +164,7 @@ export class Room {
           return owner === undefined || owner === conn;
         });
         if (entries.length === 0) return;
-        const update = encodeAwarenessUpdate(stampIdentity(entries, conn.user));
+        const update = encodeAwarenessUpdate(stampIdentity(entries, { ...conn.user, role: conn.role }));
         awarenessProtocol.applyAwarenessUpdate(this.awareness, update, conn);
         return;
       }
@@ -174,7 +180,12 @@ export class Room {
   }
 
   private receiveUpdate(conn: CollabConnection, update: Uint8Array): void {
-    if (!updateAddsToDoc(this.doc, update)) {
+    const adds = updateAddsToDoc(this.doc, update);
+    if (adds && !canWriteRoom(conn.role, this.key.part)) {
+      this.refuse(conn, `a ${conn.role} cannot change the ${this.key.part} of this story`);
+      return;
+    }
+    if (!adds) {
       if (!conn.wantsAcks) return;
       // Acknowledge in order: only once the sender's earlier updates are stored.
       if (this.flushing === null) this.sendAck(conn);
@@ -187,6 +198,25 @@ export class Room {
       this.log.error({ err: error, room: this.name, conn: conn.id }, 'update not stored');
       this.drop(conn, CloseCode.storageUnavailable, 'update could not be stored; retrying');
     });
+  }
+
+  /**
+   * Drops an update the connection may not make: counted, reported to the hook (audit), and
+   * answered with y-protocols' permission-denied message, which stock providers show. The socket
+   * stays open: the client may still read.
+   */
+  private refuse(conn: CollabConnection, reason: string): void {
+    this.refusedUpdates += 1;
+    this.hooks.onRefused?.(this, conn, reason);
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, MessageType.auth);
+    authProtocol.writePermissionDenied(encoder, reason);
+    conn.send(encoding.toUint8Array(encoder));
+  }
+
+  /** The connections of one user (for membership changes). */
+  connectionsOf(userId: string): CollabConnection[] {
+    return [...this.connections.keys()].filter((conn) => conn.user.id === userId);
   }
 
   private sendAck(conn: CollabConnection): void {

@@ -4,6 +4,8 @@
  * a snapshot in the background.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import type { Role } from '../../shared/api.ts';
+import { CloseCode } from '../../shared/protocol.ts';
 import type { DocKey, DocumentStore } from '../storage/Storage.ts';
 import type { CollabConnection } from './Connection.ts';
 import { Room, type RoomHooks } from './Room.ts';
@@ -39,6 +41,7 @@ export class RoomManager {
     this.compactAfterUpdates = options.compactAfterUpdates ?? 500;
     const userHook = options.hooks?.afterChange;
     this.hooks = {
+      ...options.hooks,
       afterChange: (room, userIds) => {
         userHook?.(room, userIds);
         if (room.logTail >= this.compactAfterUpdates) this.compactInBackground(room);
@@ -152,6 +155,20 @@ export class RoomManager {
         .catch((error: unknown) => this.options.log.error({ err: error, room: room.name }, 'compaction failed'))
         .finally(() => this.compacting.delete(room));
     });
+  }
+
+  /**
+   * Applies a membership change to open sockets at once: a new role takes effect on the next
+   * message; a removed member's sockets on the story are closed.
+   */
+  applyMembership(storyId: string, userId: string, role: Role | null): void {
+    for (const room of this.rooms.values()) {
+      if (room.key.storyId !== storyId) continue;
+      for (const conn of room.connectionsOf(userId)) {
+        if (role === null) conn.close(CloseCode.forbidden, 'removed from this story');
+        else conn.role = role;
+      }
+    }
   }
 
   /** Stops taking rooms, stores what is pending, compacts, and closes every connection with 1001. */

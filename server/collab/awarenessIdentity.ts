@@ -40,11 +40,11 @@ export function encodeAwarenessUpdate(entries: AwarenessEntry[]): Uint8Array {
   return encoding.toUint8Array(encoder);
 }
 
-/** Returns the entries with each non-null state's `user` replaced by `identity`. */
-export function stampIdentity(entries: AwarenessEntry[], identity: SessionIdentity): AwarenessEntry[] {
-  return entries.map((entry) =>
-    entry.state === null
-      ? entry
-      : { ...entry, state: { ...entry.state, user: { id: identity.id, name: identity.name, color: identity.color } } },
-  );
+/** Returns the entries with each non-null state's `user` replaced by the session's identity and role. */
+export function stampIdentity(
+  entries: AwarenessEntry[],
+  identity: SessionIdentity & { role: string },
+): AwarenessEntry[] {
+  const user = { id: identity.id, name: identity.name, color: identity.color, role: identity.role };
+  return entries.map((entry) => (entry.state === null ? entry : { ...entry, state: { ...entry.state, user } }));
 }

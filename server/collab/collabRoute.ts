@@ -97,6 +97,8 @@ export async function collabRoute(app: FastifyInstance): Promise<void> {
       const connection: CollabConnection = {
         id: newId(),
         user: { id: user.id, name: user.name, color: user.color },
+        // A newsroom admin who is not on the story acts as its editor.
+        role: role ?? 'editor',
         wantsAcks: (request.query as Record<string, unknown>).ack === '1',
         send(message) {
           if (socket.readyState === socket.OPEN) {

@@ -28,6 +28,7 @@ import {
 } from '../../shared/claims.ts';
 import { STORY_ID_PATTERN, YName } from '../../shared/documentLayout.ts';
 import { canEditNotes, canSetClaimStatus } from '../../shared/permissions.ts';
+import { audit } from '../audit.ts';
 import { requireUser } from '../auth/authPlugin.ts';
 import { claimView, claimViews, sentenceViews } from '../claims/claimViews.ts';
 import { withStoryDocs } from '../claims/storyDocs.ts';
@@ -219,6 +220,12 @@ export async function claimRoutes(app: FastifyInstance): Promise<void> {
         });
         return claimView(claim, flat, body.doc);
       });
+      await audit(app, {
+        storyId: story.id,
+        userId: user.id,
+        action: 'claim-created',
+        detail: { claim: view.id, status: view.storedStatus, text: view.text.slice(0, 200) },
+      });
       return reply.code(201).send(view);
     },
   );
@@ -240,7 +247,7 @@ export async function claimRoutes(app: FastifyInstance): Promise<void> {
       requireNotesRole(story.role);
       const { status, note, sourceIds } = request.body;
       requireStatusRole(story.role, status);
-      return withStoryDocs(app, story.id, async (body, notes) => {
+      const view = await withStoryDocs(app, story.id, async (body, notes) => {
         const claim = readClaims(notes.doc).get(request.params.claimId);
         if (claim === undefined) throw new NotFound('No such claim');
         if (sourceIds !== undefined) {
@@ -268,6 +275,23 @@ export async function claimRoutes(app: FastifyInstance): Promise<void> {
         const updated = readClaims(notes.doc).get(claim.id) ?? { ...claim, ...changes };
         return claimView(updated, flat, body.doc);
       });
+      if (status !== undefined) {
+        await audit(app, {
+          storyId: story.id,
+          userId: user.id,
+          action: 'claim-status',
+          detail: { claim: view.id, status, ...(note ? { note: note.slice(0, 200) } : {}) },
+        });
+      }
+      if (sourceIds !== undefined) {
+        await audit(app, {
+          storyId: story.id,
+          userId: user.id,
+          action: 'claim-sources',
+          detail: { claim: view.id, sourceIds },
+        });
+      }
+      return view;
     },
   );
 
@@ -344,6 +368,12 @@ export async function claimRoutes(app: FastifyInstance): Promise<void> {
       await app.rooms.withRoom({ storyId: story.id, part: 'notes' }, (notes) =>
         notes.change((doc) => writeSource(doc, source)),
       );
+      await audit(app, {
+        storyId: story.id,
+        userId: user.id,
+        action: 'source-added',
+        detail: { source: source.id, url: source.url },
+      });
       return reply.code(201).send(source);
     },
   );

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ApiError, LoginBody, User } from '../../shared/api.ts';
+import { audit } from '../audit.ts';
 import { requireUser, SESSION_COOKIE } from '../auth/authPlugin.ts';
 import { verifyPassword } from '../auth/passwords.ts';
 import { hashSecret, newSecret } from '../auth/secrets.ts';
@@ -46,7 +47,11 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       const username = request.body.username.toLowerCase();
       const user = await app.storage.users.findByUsername(username);
       const ok = await verifyPassword(request.body.password, user?.passwordHash ?? DUMMY_HASH);
-      if (!user || !ok) throw new BadCredentials();
+      if (!user || !ok) {
+        await audit(app, { storyId: null, userId: user?.id ?? null, action: 'login-failed', detail: { username } });
+        throw new BadCredentials();
+      }
+      await audit(app, { storyId: null, userId: user.id, action: 'login', detail: {} });
       const secret = newSecret('sds');
       const expires = new Date(Date.now() + app.config.sessionTtlMs);
       await app.storage.sessions.create(hashSecret(secret), user.id, expires);

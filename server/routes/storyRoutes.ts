@@ -13,9 +13,11 @@ import {
 } from '../../shared/api.ts';
 import { STORY_ID_PATTERN, YName } from '../../shared/documentLayout.ts';
 import { metaText } from '../../shared/metaText.ts';
+import { canManageMembers } from '../../shared/permissions.ts';
+import { audit } from '../audit.ts';
 import { requireUser } from '../auth/authPlugin.ts';
 import { newId } from '../auth/secrets.ts';
-import { Forbidden, NotFound, StoryNotFound } from '../errors.ts';
+import { Conflict, Forbidden, NotFound, StoryNotFound } from '../errors.ts';
 import type { StoryWithRole, UserRecord } from '../storage/Storage.ts';
 
 const StoryParams = z.object({ id: z.string().regex(STORY_ID_PATTERN, 'not a story id') });
@@ -109,6 +111,68 @@ export async function storyRoutes(app: FastifyInstance): Promise<void> {
     async (request) => toSummary(await storyForUser(app, request.params.id, request.user as UserRecord)),
   );
 
+  api.delete(
+    '/api/stories/:id/members/:userId',
+    {
+      preHandler: requireUser,
+      schema: {
+        summary: 'Take a person off a story (editors of the story and admins); their open sockets close',
+        params: StoryParams.extend({ userId: z.string().max(64) }),
+        response: { 204: z.null(), 403: ApiError, 404: ApiError, 409: ApiError },
+      },
+    },
+    async (request, reply) => {
+      const user = request.user as UserRecord;
+      const story = await storyForUser(app, request.params.id, user);
+      if (!canManageMembers(story.role)) throw new Forbidden('Only an editor of this story can change its members');
+      const current = await app.storage.stories.roleOf(story.id, request.params.userId);
+      if (current === null) throw new NotFound('That person is not on this story');
+      if (current === 'editor' && (await app.storage.stories.countEditors(story.id)) <= 1) {
+        throw new Conflict('A story needs at least one editor');
+      }
+      await app.storage.stories.removeMember(story.id, request.params.userId);
+      app.rooms.applyMembership(story.id, request.params.userId, null);
+      await audit(app, {
+        storyId: story.id,
+        userId: user.id,
+        action: 'member-removed',
+        detail: { member: request.params.userId },
+      });
+      return reply.code(204).send(null);
+    },
+  );
+
+  api.get(
+    '/api/stories/:id/audit',
+    {
+      preHandler: requireUser,
+      schema: {
+        summary: 'Who did what, when, on this story (append-only)',
+        params: StoryParams,
+        querystring: z.object({ after: z.coerce.number().int().min(0).default(0) }),
+        response: {
+          200: z.object({
+            entries: z.array(
+              z.object({
+                seq: z.number(),
+                userId: z.string().nullable(),
+                action: z.string(),
+                detail: z.record(z.string(), z.unknown()),
+                at: z.string(),
+              }),
+            ),
+          }),
+          404: ApiError,
+        },
+      },
+    },
+    async (request) => {
+      const story = await storyForUser(app, request.params.id, request.user as UserRecord);
+      const entries = await app.storage.audit.listForStory(story.id, request.query.after);
+      return { entries: entries.map(({ seq, userId, action, detail, at }) => ({ seq, userId, action, detail, at })) };
+    },
+  );
+
   api.put(
     '/api/stories/:id/members/:userId',
     {
@@ -123,10 +187,25 @@ export async function storyRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const user = request.user as UserRecord;
       const story = await storyForUser(app, request.params.id, user);
-      if (story.role !== 'editor') throw new Forbidden('Only an editor of this story can change its members');
+      if (!canManageMembers(story.role)) throw new Forbidden('Only an editor of this story can change its members');
       const member = await app.storage.users.findById(request.params.userId);
       if (member === null) throw new NotFound('No such user');
+      const current = await app.storage.stories.roleOf(story.id, member.id);
+      if (
+        current === 'editor' &&
+        request.body.role !== 'editor' &&
+        (await app.storage.stories.countEditors(story.id)) <= 1
+      ) {
+        throw new Conflict('A story needs at least one editor');
+      }
       await app.storage.stories.setMember(story.id, member.id, request.body.role);
+      app.rooms.applyMembership(story.id, member.id, request.body.role);
+      await audit(app, {
+        storyId: story.id,
+        userId: user.id,
+        action: 'member-set',
+        detail: { member: member.id, role: request.body.role },
+      });
       return { userId: member.id, role: request.body.role };
     },
   );

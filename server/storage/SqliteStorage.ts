@@ -10,6 +10,8 @@ import { MIGRATIONS } from './migrations.ts';
 import type {
   ApiTokenRecord,
   ApiTokenStore,
+  AuditEntry,
+  AuditStore,
   DocKey,
   DocumentStore,
   SessionStore,
@@ -310,6 +312,19 @@ class SqliteStoryStore implements StoryStore {
     this.db.prepare('UPDATE stories SET claim_counts = ? WHERE id = ?').run(JSON.stringify(counts), id);
   }
 
+  async removeMember(storyId: string, userId: string): Promise<boolean> {
+    return (
+      this.db.prepare('DELETE FROM story_members WHERE story_id = ? AND user_id = ?').run(storyId, userId).changes > 0
+    );
+  }
+
+  async countEditors(storyId: string): Promise<number> {
+    const row = this.db
+      .prepare("SELECT COUNT(*) AS n FROM story_members WHERE story_id = ? AND role = 'editor'")
+      .get(storyId) as { n: number };
+    return row.n;
+  }
+
   async touch(id: string, updatedAt: string, title?: string): Promise<void> {
     if (title === undefined) {
       this.db.prepare('UPDATE stories SET updated_at = ? WHERE id = ?').run(updatedAt, id);
@@ -322,6 +337,37 @@ class SqliteStoryStore implements StoryStore {
 export interface SqliteOptions {
   /** How long a write waits for a lock held by another connection before failing (ms). */
   busyTimeoutMs?: number;
+}
+
+class SqliteAuditStore implements AuditStore {
+  constructor(private readonly db: Db) {}
+
+  async append(entry: Omit<AuditEntry, 'seq' | 'at'>): Promise<void> {
+    this.db
+      .prepare('INSERT INTO audit_log (story_id, user_id, action, detail, at) VALUES (?, ?, ?, ?, ?)')
+      .run(entry.storyId, entry.userId, entry.action, JSON.stringify(entry.detail), new Date().toISOString());
+  }
+
+  async listForStory(storyId: string, afterSeq = 0, limit = 500): Promise<AuditEntry[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM audit_log WHERE story_id = ? AND seq > ? ORDER BY seq LIMIT ?')
+      .all(storyId, afterSeq, limit) as {
+      seq: number;
+      story_id: string | null;
+      user_id: string | null;
+      action: string;
+      detail: string;
+      at: string;
+    }[];
+    return rows.map((row) => ({
+      seq: Number(row.seq),
+      storyId: row.story_id,
+      userId: row.user_id,
+      action: row.action,
+      detail: JSON.parse(row.detail) as Record<string, unknown>,
+      at: row.at,
+    }));
+  }
 }
 
 /** Opens (creating and migrating when needed) the SQLite store at `file`. */
@@ -339,6 +385,7 @@ export function openSqliteStorage(file: string, options: SqliteOptions = {}): St
     sessions: new SqliteSessionStore(db),
     tokens: new SqliteApiTokenStore(db),
     stories: new SqliteStoryStore(db),
+    audit: new SqliteAuditStore(db),
     async close() {
       db.close();
     },

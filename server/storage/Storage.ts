@@ -112,9 +112,30 @@ export interface StoryStore {
   listAll(): Promise<StoryWithRole[]>;
   roleOf(storyId: string, userId: string): Promise<Role | null>;
   setMember(storyId: string, userId: string, role: Role): Promise<void>;
+  /** Removes a member; returns false when they were not on the story. */
+  removeMember(storyId: string, userId: string): Promise<boolean>;
+  /** How many editors a story has. */
+  countEditors(storyId: string): Promise<number>;
   /** Keeps the listing's title and change time in step with the live document. */
   touch(id: string, updatedAt: string, title?: string): Promise<void>;
   setClaimCounts(id: string, counts: Record<string, number>): Promise<void>;
+}
+
+export interface AuditEntry {
+  seq: number;
+  storyId: string | null;
+  userId: string | null;
+  /** What happened, e.g. `login`, `member-set`, `claim-status`, `write-refused`. */
+  action: string;
+  detail: Record<string, unknown>;
+  at: string;
+}
+
+/** The append-only audit trail. */
+export interface AuditStore {
+  append(entry: Omit<AuditEntry, 'seq' | 'at'>): Promise<void>;
+  /** A story's entries, oldest first, after `afterSeq`. */
+  listForStory(storyId: string, afterSeq?: number, limit?: number): Promise<AuditEntry[]>;
 }
 
 /** All of the server's persistent state. */
@@ -124,5 +145,6 @@ export interface Storage {
   readonly sessions: SessionStore;
   readonly tokens: ApiTokenStore;
   readonly stories: StoryStore;
+  readonly audit: AuditStore;
   close(): Promise<void>;
 }

@@ -60,4 +60,15 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE stories ADD COLUMN claim_counts TEXT NOT NULL DEFAULT '{}';
   `,
+  `
+  CREATE TABLE audit_log (
+    seq {serial},
+    story_id TEXT,
+    user_id TEXT,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    at TEXT NOT NULL
+  );
+  CREATE INDEX audit_log_by_story ON audit_log (story_id, seq);
+  `,
 ];
