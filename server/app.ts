@@ -20,6 +20,7 @@ import {
 import { audit } from './audit.ts';
 import { authPlugin } from './auth/authPlugin.ts';
 import { ClaimKeeper } from './claims/ClaimKeeper.ts';
+import { refuseNotesUpdate } from './claims/notesValidation.ts';
 import { collabRoute } from './collab/collabRoute.ts';
 import { RoomManager } from './collab/RoomManager.ts';
 import { type ResolvedConfig, resolveConfig, type ServerOptions } from './config.ts';
@@ -62,6 +63,8 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
         listing.noteChange(room);
         keeper?.noteChange(room, userIds);
       },
+      validate: (room, conn, update) =>
+        room.key.part === 'notes' ? refuseNotesUpdate(room.doc, update, conn.role) : null,
       onRefused: (room, conn, reason) => {
         void audit(app, {
           storyId: room.key.storyId,

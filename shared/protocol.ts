@@ -45,6 +45,11 @@ export const CloseCode = {
   notFound: 4404,
   /** A frame or update is larger than the configured limit. */
   tooLarge: 4413,
+  /**
+   * An update was refused (it breaks the notes schema or the role's rules, or uses another user's
+   * client id). The sender's copy has diverged: discard the local copy of the room and resync.
+   */
+  updateRefused: 4422,
   /** Too many messages in too short a time. */
   rateLimited: 4429,
   /** The update could not be stored; it was not accepted. The client keeps it and retries. */

@@ -119,6 +119,14 @@ export class ClaimKeeper {
     }
     const text = flat.text.slice(range.from, range.to);
     if (text !== claim.lastText) fields.lastText = text;
+    // A verdict written straight into the notes room (not through the API) is pinned here: the
+    // text it was given on, and a re-verification after a flag clears the flag.
+    const reverified = claim.changedSinceVerified !== null && claim.statusAt > claim.changedSinceVerified.at;
+    if (claim.status === 'verified' && (claim.verifiedText === null || reverified)) {
+      fields.verifiedText = text;
+      fields.changedSinceVerified = null;
+      return fields;
+    }
     if (
       claim.status === 'verified' &&
       claim.changedSinceVerified === null &&

@@ -38,6 +38,11 @@ export interface RoomHooks {
   afterChange?(room: Room, userIds: (string | null)[]): void;
   /** Called when a connection's update is refused (for the audit log). */
   onRefused?(room: Room, conn: CollabConnection, reason: string): void;
+  /**
+   * Checks an update the connection may write before it is stored; returns why it is refused, or
+   * `null`. A refusal closes the socket with `CloseCode.updateRefused`.
+   */
+  validate?(room: Room, conn: CollabConnection, update: Uint8Array): string | null;
 }
 
 /** Thrown to reject the updates of a batch that could not be stored. */
@@ -46,6 +51,13 @@ export class StorageFailure extends Error {
     super('the update could not be stored', { cause });
     this.name = 'StorageFailure';
   }
+}
+
+/** A close frame's reason is limited to 123 bytes. */
+function truncateReason(reason: string): string {
+  const bytes = new TextEncoder().encode(reason);
+  if (bytes.length <= 120) return reason;
+  return `${new TextDecoder().decode(bytes.slice(0, 110)).replace(/\uFFFD$/, '')}…`;
 }
 
 export class Room {
@@ -184,6 +196,15 @@ export class Room {
     if (adds && !canWriteRoom(conn.role, this.key.part)) {
       this.refuse(conn, `a ${conn.role} cannot change the ${this.key.part} of this story`);
       return;
+    }
+    if (adds) {
+      const refusal = this.hooks.validate?.(this, conn, update) ?? null;
+      if (refusal !== null) {
+        this.refusedUpdates += 1;
+        this.hooks.onRefused?.(this, conn, refusal);
+        this.drop(conn, CloseCode.updateRefused, truncateReason(refusal));
+        return;
+      }
     }
     if (!adds) {
       if (!conn.wantsAcks) return;
