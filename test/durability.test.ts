@@ -98,8 +98,8 @@ describe('the sourcedesk command', () => {
 describe('crashes and restarts', () => {
   it('kill -9 mid-typing loses nothing that another client had received', async () => {
     const { dataDir, port, server, story, writerCookie, readerCookie } = await newsroom();
-    const writer = tracked(connectClient(server.collabUrl, story.id, 'notes', { headers: { cookie: writerCookie } }));
-    const reader = tracked(connectClient(server.collabUrl, story.id, 'notes', { headers: { cookie: readerCookie } }));
+    const writer = tracked(connectClient(server.collabUrl, story.id, 'body', { headers: { cookie: writerCookie } }));
+    const reader = tracked(connectClient(server.collabUrl, story.id, 'body', { headers: { cookie: readerCookie } }));
     await Promise.all([writer.synced, reader.synced]);
 
     // The writer types steadily; the server is killed while keystrokes are in flight.
@@ -120,7 +120,7 @@ describe('crashes and restarts', () => {
     expect(seenByReader.length).toBeGreaterThanOrEqual(300);
 
     const restarted = track(await startServerProcess(dataDir, port));
-    const fresh = tracked(connectClient(restarted.collabUrl, story.id, 'notes', { headers: { cookie: readerCookie } }));
+    const fresh = tracked(connectClient(restarted.collabUrl, story.id, 'body', { headers: { cookie: readerCookie } }));
     await fresh.synced;
     // Everything the reader saw was durable before it was sent.
     expect(text(fresh.doc).toString().startsWith(seenByReader)).toBe(true);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import type { Role } from '../shared/api.ts';
+import { newRecordId, writeSource } from '../shared/claims.ts';
 import { STORY_PARTS, type StoryPart } from '../shared/documentLayout.ts';
 import { canWriteRoom } from '../shared/permissions.ts';
 import { CloseCode, MessageType } from '../shared/protocol.ts';
@@ -62,8 +63,21 @@ function person(role: Role) {
 /** A change a client might try: text in the body, a claim-like entry in the notes, state in the desk. */
 function tryWrite(doc: Y.Doc, part: StoryPart, label: string): void {
   if (part === 'body') doc.getMap('meta').set('dek', label);
-  else if (part === 'notes') doc.getMap('sources').set(label, new Y.Map());
-  else doc.getMap('workflow').set('state', label);
+  else if (part === 'notes') {
+    const now = new Date().toISOString();
+    writeSource(doc, {
+      id: newRecordId(),
+      url: `https://example.org/${label}`,
+      outlet: 'Example',
+      title: label,
+      kind: 'document',
+      passage: '',
+      accessedAt: now,
+      archiveUrl: null,
+      createdBy: 'test',
+      createdAt: now,
+    });
+  } else doc.getMap('workflow').set('state', label);
 }
 
 async function serverState(part: StoryPart): Promise<Uint8Array> {

@@ -39,10 +39,10 @@ describe('storage failures', () => {
     const cookie = await login(server.url, 'alice', alice.password);
     const story = await createStory(server.url, cookie, 'Locked');
     await api(server.url, 'PUT', `/api/stories/${story.id}/members/${bob.user.id}`, { cookie }, { role: 'reporter' });
-    const writer: CollabClient = connectClient(server.collabUrl, story.id, 'notes', {
+    const writer: CollabClient = connectClient(server.collabUrl, story.id, 'body', {
       token: await tokenFor(server.url, alice),
     });
-    const reader: CollabClient = connectClient(server.collabUrl, story.id, 'notes', {
+    const reader: CollabClient = connectClient(server.collabUrl, story.id, 'body', {
       token: await tokenFor(server.url, bob),
     });
     cleanups.push(
@@ -59,7 +59,7 @@ describe('storage failures', () => {
     const closed = writer.nextClose();
     writer.doc.getText('t').insert(8, 'pending.');
     expect((await closed).code).toBe(CloseCode.storageUnavailable);
-    const room = server.app.rooms.peek({ storyId: story.id, part: 'notes' });
+    const room = server.app.rooms.peek({ storyId: story.id, part: 'body' });
     expect(room?.doc.getText('t').toString()).toBe('stored. ');
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(reader.doc.getText('t').toString()).toBe('stored. ');
@@ -69,7 +69,7 @@ describe('storage failures', () => {
     other.close();
     // The provider reconnects (4503 is transient) and its sync step 2 carries the pending edit.
     await waitFor(() => reader.doc.getText('t').toString() === 'stored. pending.', 'delivered after recovery', 20_000);
-    const rebuilt = await rebuildStoredDoc(storage.documents, { storyId: story.id, part: 'notes' });
+    const rebuilt = await rebuildStoredDoc(storage.documents, { storyId: story.id, part: 'body' });
     expect(rebuilt.getText('t').toString()).toBe('stored. pending.');
   });
 });
