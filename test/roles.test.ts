@@ -30,6 +30,7 @@ const ROLES: Role[] = ['viewer', 'fact-checker', 'reporter', 'editor'];
 let server: TestServer;
 let storyId: string;
 let editorCookie: string;
+let ownerToken: string;
 const people = new Map<Role, { user: TestUser; token: string; cookie: string }>();
 const clients: CollabClient[] = [];
 
@@ -37,6 +38,7 @@ beforeAll(async () => {
   server = await startTestServer();
   const owner = await server.addUser('owner');
   editorCookie = await login(server.url, 'owner', owner.password);
+  ownerToken = await tokenFor(server.url, owner);
   storyId = (await createStory(server.url, editorCookie, 'Roles')).id;
   for (const role of ROLES) {
     const user = await server.addUser(role.replace('-', ''));
@@ -240,5 +242,43 @@ describe('presence identity', () => {
           ?.user?.role === 'viewer',
       'role stamped',
     );
+  });
+});
+
+describe('Yjs client id ownership', () => {
+  it("refuses an update written under another user's client id", async () => {
+    const reporter = connectClient(server.collabUrl, storyId, 'body', { token: person('reporter').token });
+    clients.push(reporter);
+    await reporter.synced;
+    reporter.doc.getMap('meta').set('byline', 'By the reporter');
+    const key = { storyId, part: 'body' as const };
+    await waitFor(() => server.app.rooms.peek(key)?.doc.getMap('meta').get('byline') === 'By the reporter', 'stored');
+
+    // The story's owner (an editor) reuses the reporter's client id, so its edit would be credited to them.
+    const impostor = new Y.Doc({ gc: false });
+    impostor.clientID = reporter.doc.clientID;
+    const forged = connectClient(
+      server.collabUrl,
+      storyId,
+      'body',
+      { token: ownerToken },
+      { doc: impostor, connect: false },
+    );
+    clients.push(forged);
+    // Start from the room's state so that only the forged struct is new.
+    await server.app.rooms.withRoom(key, async (room) => {
+      Y.applyUpdate(impostor, Y.encodeStateAsUpdate(room.doc));
+    });
+    impostor.clientID = reporter.doc.clientID;
+    const closed = forged.nextClose();
+    forged.provider.connect();
+    await forged.synced;
+    impostor.getMap('meta').set('dek', 'Written by someone else');
+    expect((await closed).code).toBe(CloseCode.updateRefused);
+    expect(server.app.rooms.peek(key)?.doc.getMap('meta').get('dek')).not.toBe('Written by someone else');
+    const entries = await auditActions();
+    expect(
+      entries.some((entry) => entry.action === 'write-refused' && String(entry.detail.reason).includes('client id')),
+    ).toBe(true);
   });
 });

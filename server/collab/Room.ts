@@ -19,7 +19,7 @@ import { CloseCode, MessageType, SyncMessageType } from '../../shared/protocol.t
 import type { DocKey, DocumentStore } from '../storage/Storage.ts';
 import { decodeAwarenessUpdate, encodeAwarenessUpdate, stampIdentity } from './awarenessIdentity.ts';
 import type { CollabConnection } from './Connection.ts';
-import { updateAddsToDoc } from './updateNovelty.ts';
+import { structClientIds, updateAddsToDoc } from './updateNovelty.ts';
 
 /** Transaction origin of changes made by the server itself (API calls, migrations). */
 export const SERVER_ORIGIN = Symbol('sourcedesk-server');
@@ -43,6 +43,14 @@ export interface RoomHooks {
    * `null`. A refusal closes the socket with `CloseCode.updateRefused`.
    */
   validate?(room: Room, conn: CollabConnection, update: Uint8Array): string | null;
+}
+
+/** Thrown when an update carries structs under a Yjs client id that belongs to another user. */
+export class ClientIdTaken extends Error {
+  constructor(readonly clientIds: number[]) {
+    super(`client id ${clientIds.join(', ')} belongs to another user`);
+    this.name = 'ClientIdTaken';
+  }
 }
 
 /** Thrown to reject the updates of a batch that could not be stored. */
@@ -70,6 +78,8 @@ export class Room {
   private readonly awarenessOwners = new Map<number, CollabConnection>();
   /** Updates refused since the room loaded (for tests and metrics). */
   refusedUpdates = 0;
+  /** Client ids already checked to belong to a user (ownership never changes). */
+  private readonly clientOwners = new Map<number, string>();
   private queue: PendingUpdate[] = [];
   private flushing: Promise<void> | null = null;
   /** Sequence number of the last stored update that is applied to `doc`. */
@@ -214,6 +224,12 @@ export class Room {
       return;
     }
     this.enqueue(update, conn, conn.user.id).catch((error: unknown) => {
+      if (error instanceof ClientIdTaken) {
+        this.refusedUpdates += 1;
+        this.hooks.onRefused?.(this, conn, error.message);
+        this.drop(conn, CloseCode.updateRefused, 'client id belongs to another user');
+        return;
+      }
       // The update was not stored, so it was not applied either: tell the sender to resync later.
       // Its client still holds the change and sends it again on reconnect.
       this.log.error({ err: error, room: this.name, conn: conn.id }, 'update not stored');
@@ -278,8 +294,20 @@ export class Room {
     // Let messages that arrived in the same tick join this batch.
     await new Promise<void>((resolve) => setImmediate(resolve));
     while (this.queue.length > 0) {
-      const batch = this.queue;
+      const queued = this.queue;
       this.queue = [];
+      const batch: PendingUpdate[] = [];
+      for (const pending of queued) {
+        let foreign: number[];
+        try {
+          foreign = await this.foreignClientIds(pending);
+        } catch (error) {
+          pending.done.reject(error);
+          continue;
+        }
+        if (foreign.length > 0) pending.done.reject(new ClientIdTaken(foreign));
+        else batch.push(pending);
+      }
       const updates = batch.filter((pending) => pending.update !== null);
       if (updates.length > 0) {
         try {
@@ -319,6 +347,25 @@ export class Room {
       }
     }
     this.flushing = null;
+  }
+
+  /**
+   * The client ids in a user's update that belong to someone else; records the new ones as the
+   * user's. Makes "who wrote this" in history trustworthy. The server's own changes are exempt.
+   */
+  private async foreignClientIds(pending: PendingUpdate): Promise<number[]> {
+    if (pending.update === null || pending.userId === null) return [];
+    const userId = pending.userId;
+    const unknown = structClientIds(pending.update).filter((id) => this.clientOwners.get(id) !== userId);
+    if (unknown.length === 0) return [];
+    let foreign: number[];
+    try {
+      foreign = await this.store.claimClientIds(userId, unknown);
+    } catch (error) {
+      throw new StorageFailure(error);
+    }
+    for (const id of unknown) if (!foreign.includes(id)) this.clientOwners.set(id, userId);
+    return foreign;
   }
 
   private settle(pending: PendingUpdate): void {

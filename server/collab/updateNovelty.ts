@@ -5,6 +5,13 @@
  */
 import * as Y from 'yjs';
 
+/** The Yjs client ids that wrote the structs of an update (its delete set aside). */
+export function structClientIds(update: Uint8Array): number[] {
+  const clients = new Set<number>();
+  for (const struct of Y.decodeUpdate(update).structs) if (!(struct instanceof Y.Skip)) clients.add(struct.id.client);
+  return [...clients];
+}
+
 /**
  * True when `update` adds structs past the document's state, or deletes something the document
  * still shows (or does not know yet). Throws when the update cannot be decoded.

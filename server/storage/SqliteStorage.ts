@@ -106,7 +106,7 @@ class SqliteDocumentStore implements DocumentStore {
   private readonly appendMany;
   private readonly replaceSnapshot;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.insert = db.prepare(
       'INSERT INTO doc_updates (story_id, part, user_id, created_at, data) VALUES (?, ?, ?, ?, ?)',
     );
@@ -156,6 +156,26 @@ class SqliteDocumentStore implements DocumentStore {
   async saveSnapshot(key: DocKey, state: Uint8Array, uptoSeq: number): Promise<void> {
     this.replaceSnapshot(key, state, uptoSeq);
   }
+
+  async claimClientIds(userId: string, clientIds: number[]): Promise<number[]> {
+    return this.claimIds(userId, clientIds);
+  }
+
+  private readonly claimIds = (userId: string, clientIds: number[]): number[] => {
+    const db = this.db;
+    return db.transaction(() => {
+      const foreign: number[] = [];
+      const insert = db.prepare('INSERT OR IGNORE INTO client_ids (client_id, user_id, first_seen) VALUES (?, ?, ?)');
+      const owner = db.prepare('SELECT user_id FROM client_ids WHERE client_id = ?');
+      const now = new Date().toISOString();
+      for (const id of clientIds) {
+        insert.run(id, userId, now);
+        const row = owner.get(id) as { user_id: string };
+        if (row.user_id !== userId) foreign.push(id);
+      }
+      return foreign;
+    })();
+  };
 
   async countLogTail(key: DocKey): Promise<number> {
     const snap = this.selectSnapshot.get(key.storyId, key.part) as { upto_seq: number } | undefined;

@@ -43,6 +43,11 @@ export interface DocumentStore {
   saveSnapshot(key: DocKey, state: Uint8Array, uptoSeq: number): Promise<void>;
   /** How many log entries follow the snapshot (decides when to compact). */
   countLogTail(key: DocKey): Promise<number>;
+  /**
+   * Records `userId` as the owner of each Yjs client id it has not been seen with before; returns
+   * the ids that already belong to someone else.
+   */
+  claimClientIds(userId: string, clientIds: number[]): Promise<number[]>;
 }
 
 export interface UserRecord {

@@ -71,4 +71,11 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_log_by_story ON audit_log (story_id, seq);
   `,
+  `
+  CREATE TABLE client_ids (
+    client_id BIGINT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    first_seen TEXT NOT NULL
+  );
+  `,
 ];
