@@ -282,3 +282,36 @@ describe('Yjs client id ownership', () => {
     ).toBe(true);
   });
 });
+
+describe('ended credentials on open sockets', () => {
+  it('revoking a token or logging out closes the sockets opened with it (4401)', async () => {
+    const user = await server.addUser('leaver');
+    await api(
+      server.url,
+      'PUT',
+      `/api/stories/${storyId}/members/${user.user.id}`,
+      { cookie: editorCookie },
+      { role: 'reporter' },
+    );
+    const cookie = await login(server.url, 'leaver', user.password);
+    const created = await api<{ id: string; token: string }>(
+      server.url,
+      'POST',
+      '/api/tokens',
+      { cookie },
+      { name: 'script' },
+    );
+    const byToken = connectClient(server.collabUrl, storyId, 'body', { token: created.body.token });
+    const byCookie = connectClient(server.collabUrl, storyId, 'notes', { headers: { cookie } });
+    clients.push(byToken, byCookie);
+    await Promise.all([byToken.synced, byCookie.synced]);
+
+    const tokenClosed = byToken.nextClose();
+    expect((await api(server.url, 'DELETE', `/api/tokens/${created.body.id}`, { cookie })).status).toBe(204);
+    expect((await tokenClosed).code).toBe(CloseCode.notAuthenticated);
+
+    const cookieClosed = byCookie.nextClose();
+    expect((await api(server.url, 'DELETE', '/api/session', { cookie })).status).toBe(204);
+    expect((await cookieClosed).code).toBe(CloseCode.notAuthenticated);
+  });
+});

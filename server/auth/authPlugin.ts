@@ -29,24 +29,50 @@ function queryToken(request: FastifyRequest): string | null {
   return typeof token === 'string' && token.length > 0 ? token : null;
 }
 
+/** Who a request is, and with which credential (to end its sockets when that credential ends). */
+export interface Authenticated {
+  user: UserRecord;
+  /** `session:<hash>` or `token:<id>`. */
+  credential: string;
+}
+
 /**
  * Resolves the user behind a request. `allowQueryToken` is for WebSocket upgrades only: browsers
  * cannot set headers on a WebSocket, so a script may pass its API token as `?token=`.
  */
+export async function authenticate(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  allowQueryToken = false,
+): Promise<Authenticated | null> {
+  const token = bearerToken(request) ?? (allowQueryToken ? queryToken(request) : null);
+  let userId: string | null = null;
+  let credential = '';
+  if (token !== null) {
+    const found = await app.storage.tokens.find(hashSecret(token));
+    if (found !== null) {
+      userId = found.userId;
+      credential = `token:${found.id}`;
+    }
+  } else {
+    const cookie = request.cookies[SESSION_COOKIE];
+    if (cookie) {
+      const hash = hashSecret(cookie);
+      userId = await app.storage.sessions.findUserId(hash, new Date());
+      credential = `session:${hash}`;
+    }
+  }
+  const user = userId === null ? null : await app.storage.users.findById(userId);
+  return user === null ? null : { user, credential };
+}
+
+/** The user behind a request, or `null`. */
 export async function identify(
   app: FastifyInstance,
   request: FastifyRequest,
   allowQueryToken = false,
 ): Promise<UserRecord | null> {
-  const token = bearerToken(request) ?? (allowQueryToken ? queryToken(request) : null);
-  let userId: string | null = null;
-  if (token !== null) {
-    userId = await app.storage.tokens.findUserId(hashSecret(token));
-  } else {
-    const cookie = request.cookies[SESSION_COOKIE];
-    if (cookie) userId = await app.storage.sessions.findUserId(hashSecret(cookie), new Date());
-  }
-  return userId === null ? null : app.storage.users.findById(userId);
+  return (await authenticate(app, request, allowQueryToken))?.user ?? null;
 }
 
 /** preHandler for routes that need a logged-in user. */

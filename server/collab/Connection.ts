@@ -16,6 +16,8 @@ export interface CollabConnection {
   /** Unique per connection, for logs. */
   readonly id: string;
   readonly user: SessionIdentity;
+  /** The session or API token the socket was opened with (`session:<hash>`, `token:<id>`). */
+  readonly credential: string;
   /**
    * The user's role on the story. Mutable: a membership change applies to open sockets at once
    * (`RoomManager.applyMembership`).

@@ -251,6 +251,11 @@ export class Room {
     conn.send(encoding.toUint8Array(encoder));
   }
 
+  /** Every connection in the room. */
+  get connectionList(): CollabConnection[] {
+    return [...this.connections.keys()];
+  }
+
   /** The connections of one user (for membership changes). */
   connectionsOf(userId: string): CollabConnection[] {
     return [...this.connections.keys()].filter((conn) => conn.user.id === userId);

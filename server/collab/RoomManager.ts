@@ -171,6 +171,15 @@ export class RoomManager {
     }
   }
 
+  /** Closes every socket opened with a credential that has ended (logout, revoked token). */
+  closeCredential(credential: string): void {
+    for (const room of this.rooms.values()) {
+      for (const conn of room.connectionList) {
+        if (conn.credential === credential) conn.close(CloseCode.notAuthenticated, 'session ended');
+      }
+    }
+  }
+
   /** Stops taking rooms, stores what is pending, compacts, and closes every connection with 1001. */
   async shutdown(): Promise<void> {
     this.closed = true;

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { isStoryPart, parseRoomName } from '../../shared/documentLayout.ts';
 import { CloseCode, COLLAB_PATH } from '../../shared/protocol.ts';
-import { identify } from '../auth/authPlugin.ts';
+import { authenticate } from '../auth/authPlugin.ts';
 import { newId } from '../auth/secrets.ts';
 import type { CollabConnection } from './Connection.ts';
 import type { Room } from './Room.ts';
@@ -84,8 +84,9 @@ export async function collabRoute(app: FastifyInstance): Promise<void> {
     });
 
     (async () => {
-      const user = await identify(app, request, true);
-      if (user === null) return close(CloseCode.notAuthenticated, 'not authenticated');
+      const authenticated = await authenticate(app, request, true);
+      if (authenticated === null) return close(CloseCode.notAuthenticated, 'not authenticated');
+      const { user, credential } = authenticated;
       if (!originAllowed(request, app.config.allowedOrigins)) return close(CloseCode.forbidden, 'origin not allowed');
       const name = (request.params as Record<string, string | undefined>)['*'] ?? '';
       const parsed = parseRoomName(decodeURIComponent(name));
@@ -97,6 +98,7 @@ export async function collabRoute(app: FastifyInstance): Promise<void> {
       const connection: CollabConnection = {
         id: newId(),
         user: { id: user.id, name: user.name, color: user.color },
+        credential,
         // A newsroom admin who is not on the story acts as its editor.
         role: role ?? 'editor',
         wantsAcks: (request.query as Record<string, unknown>).ack === '1',

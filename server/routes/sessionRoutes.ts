@@ -71,7 +71,11 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     { schema: { summary: 'Log out', response: { 204: z.null() } } },
     async (request, reply) => {
       const cookie = request.cookies[SESSION_COOKIE];
-      if (cookie) await app.storage.sessions.delete(hashSecret(cookie));
+      if (cookie) {
+        const hash = hashSecret(cookie);
+        await app.storage.sessions.delete(hash);
+        app.rooms.closeCredential(`session:${hash}`);
+      }
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.code(204).send(null);
     },

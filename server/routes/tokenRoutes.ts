@@ -64,6 +64,7 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
         new Date(),
       );
       if (!revoked) throw new NotFound('No such token');
+      app.rooms.closeCredential(`token:${request.params.tokenId}`);
       return reply.code(204).send(null);
     },
   );

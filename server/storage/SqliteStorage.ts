@@ -244,11 +244,11 @@ class SqliteApiTokenStore implements ApiTokenStore {
       .run(record.id, record.userId, record.name, tokenHash, record.createdAt);
   }
 
-  async findUserId(tokenHash: string): Promise<string | null> {
+  async find(tokenHash: string): Promise<{ id: string; userId: string } | null> {
     const row = this.db
-      .prepare('SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL')
-      .get(tokenHash) as { user_id: string } | undefined;
-    return row?.user_id ?? null;
+      .prepare('SELECT id, user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL')
+      .get(tokenHash) as { id: string; user_id: string } | undefined;
+    return row ? { id: row.id, userId: row.user_id } : null;
   }
 
   async listForUser(userId: string): Promise<ApiTokenRecord[]> {

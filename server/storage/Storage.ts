@@ -87,8 +87,8 @@ export interface ApiTokenRecord {
 
 export interface ApiTokenStore {
   create(record: ApiTokenRecord, tokenHash: string): Promise<void>;
-  /** The user id behind a token that has not been revoked, or `null`. */
-  findUserId(tokenHash: string): Promise<string | null>;
+  /** The token (id and user) behind a hash, unless revoked; `null` otherwise. */
+  find(tokenHash: string): Promise<{ id: string; userId: string } | null>;
   listForUser(userId: string): Promise<ApiTokenRecord[]>;
   revoke(id: string, userId: string, at: Date): Promise<boolean>;
 }
