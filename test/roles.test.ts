@@ -315,3 +315,60 @@ describe('ended credentials on open sockets', () => {
     expect((await cookieClosed).code).toBe(CloseCode.notAuthenticated);
   });
 });
+
+describe('the API enforces the same matrix', () => {
+  it('answers every write route by role', async () => {
+    await server.app.rooms.withRoom({ storyId, part: 'body' }, (room) =>
+      room.change((doc) => {
+        const paragraph = doc.getXmlFragment('body').get(0) as Y.XmlElement;
+        paragraph.insert(0, [new Y.XmlText('The ferry resumed service, the port authority said.')]);
+      }),
+    );
+    const seed = await api<{ id: string }>(
+      server.url,
+      'POST',
+      `/api/stories/${storyId}/claims`,
+      { cookie: editorCookie },
+      { sentence: 0 },
+    );
+    expect(seed.status).toBe(201);
+    const outsider = await server.addUser('outsider');
+    const outsiderCookie = await login(server.url, 'outsider', outsider.password);
+    const expected: Record<string, Record<Role | 'outsider', number>> = {
+      'POST claims': { viewer: 403, 'fact-checker': 201, reporter: 201, editor: 201, outsider: 404 },
+      'PATCH verdict': { viewer: 403, 'fact-checker': 200, reporter: 403, editor: 200, outsider: 404 },
+      'PATCH in-review': { viewer: 403, 'fact-checker': 200, reporter: 200, editor: 200, outsider: 404 },
+      'POST sources': { viewer: 403, 'fact-checker': 201, reporter: 201, editor: 201, outsider: 404 },
+      'POST messages': { viewer: 403, 'fact-checker': 201, reporter: 201, editor: 201, outsider: 404 },
+      'PUT members': { viewer: 403, 'fact-checker': 403, reporter: 403, editor: 200, outsider: 404 },
+      'GET audit': { viewer: 200, 'fact-checker': 200, reporter: 200, editor: 200, outsider: 404 },
+      'GET claims': { viewer: 200, 'fact-checker': 200, reporter: 200, editor: 200, outsider: 404 },
+    };
+    // The editor whose membership earlier tests removed is put back first.
+    await api(
+      server.url,
+      'PUT',
+      `/api/stories/${storyId}/members/${person('editor').user.user.id}`,
+      { cookie: editorCookie },
+      { role: 'editor' },
+    );
+    const target = await server.addUser('target');
+    for (const who of [...ROLES, 'outsider'] as const) {
+      const cookie = who === 'outsider' ? outsiderCookie : person(who).cookie;
+      const call = (method: string, path: string, body?: unknown) =>
+        api(server.url, method, `/api/stories/${storyId}${path}`, { cookie }, body).then((response) => response.status);
+      const got: Record<string, number> = {
+        'POST claims': await call('POST', '/claims', { sentence: 0 }),
+        'PATCH verdict': await call('PATCH', `/claims/${seed.body.id}`, { status: 'verified' }),
+        'PATCH in-review': await call('PATCH', `/claims/${seed.body.id}`, { status: 'in-review' }),
+        'POST sources': await call('POST', '/sources', { url: 'https://example.org/a', kind: 'document' }),
+        'POST messages': await call('POST', `/claims/${seed.body.id}/messages`, { text: 'Checked.' }),
+        'PUT members': await call('PUT', `/members/${target.user.id}`, { role: 'viewer' }),
+        'GET audit': await call('GET', '/audit'),
+        'GET claims': await call('GET', '/claims'),
+      };
+      for (const [route, statuses] of Object.entries(expected))
+        expect(got[route], `${who}: ${route}`).toBe(statuses[who]);
+    }
+  });
+});
