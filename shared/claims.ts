@@ -10,7 +10,7 @@
  */
 import * as Y from 'yjs';
 import { z } from 'zod';
-import type { CLAIM_STATUSES } from './api.ts';
+import { CLAIM_STATUSES } from './api.ts';
 import { YName } from './documentLayout.ts';
 
 export const CLAIM_LIMITS = {
@@ -125,6 +125,30 @@ export const ThreadMessage = z
   .object({ id: Id, by: z.string().max(64), at: IsoTime, text: z.string().trim().min(1).max(CLAIM_LIMITS.message) })
   .strict();
 export type ThreadMessage = z.infer<typeof ThreadMessage>;
+
+/**
+ * A claim as the API answers it: resolved against the story text as it is now. `status` is
+ * `detached` when no text is left in the claim's range; `storedStatus` is what people set.
+ */
+export const ClaimView = z.object({
+  id: z.string(),
+  status: z.enum(CLAIM_STATUSES),
+  storedStatus: z.enum(SETTABLE_CLAIM_STATUSES),
+  quote: z.string(),
+  /** The claimed text now ('' when detached). */
+  text: z.string(),
+  /** Flat-text range now, or null when detached. */
+  from: z.number().int().nullable(),
+  to: z.number().int().nullable(),
+  sourceIds: z.array(z.string()),
+  note: z.string(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  statusBy: z.string(),
+  statusAt: z.string(),
+  changedSinceVerified: z.object({ by: z.string(), at: z.string() }).nullable(),
+});
+export type ClaimView = z.infer<typeof ClaimView>;
 
 /** Fields only the server writes over the socket (re-check flags and the text it tracks). */
 export const SERVER_ONLY_CLAIM_FIELDS = ['changedSinceVerified', 'lastText', 'verifiedText'] as const;

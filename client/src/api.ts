@@ -4,6 +4,8 @@
  * view can always say what went wrong in words (network failures are state, not exceptions that
  * escape).
  */
+
+import type { EncodedAnchor } from '../../shared/anchors.ts';
 import type {
   ApiError as ApiErrorBody,
   CreateStoryBody,
@@ -12,6 +14,29 @@ import type {
   StorySummary,
   User,
 } from '../../shared/api.ts';
+import type { ClaimView, SettableClaimStatus, SourceKind, SourceRecord, ThreadMessage } from '../../shared/claims.ts';
+
+export type { ClaimView };
+
+/** What a claim can be changed in (`PATCH /api/stories/:id/claims/:claimId`). */
+export interface ClaimChanges {
+  status?: SettableClaimStatus;
+  /** With a status change, also added to the claim's discussion. */
+  note?: string;
+  sourceIds?: string[];
+}
+
+/** A new source (`POST /api/stories/:id/sources`). */
+export interface NewSource {
+  url: string;
+  outlet: string;
+  title: string;
+  kind: SourceKind;
+  passage: string;
+  /** `YYYY-MM-DD` or an ISO date-time; the server uses "now" when it is left out. */
+  accessedAt?: string;
+  archiveUrl?: string | null;
+}
 
 /** A failed API call: the HTTP status (0 when the server was not reached) and the server's error code. */
 export class ApiError extends Error {
@@ -96,6 +121,10 @@ function remember(story: StorySummary): StorySummary {
   return story;
 }
 
+function storyPath(storyId: string): string {
+  return `/api/stories/${encodeURIComponent(storyId)}`;
+}
+
 /** The calls the client makes, one per route it uses. */
 export const api = {
   /** The logged-in user; `ApiError` 401 when nobody is logged in. */
@@ -117,6 +146,24 @@ export const api = {
   async getStory(storyId: string): Promise<StorySummary> {
     return remember(await request<StorySummary>('GET', `/api/stories/${encodeURIComponent(storyId)}`));
   },
+
+  /** Everyone in the newsroom (to show names for the user ids in claims and discussions). */
+  async listUsers(): Promise<User[]> {
+    return (await request<{ users: User[] }>('GET', '/api/users')).users;
+  },
+
+  /** Creates a claim on the text between two anchor ends (see `shared/anchors.ts`). */
+  createClaim: (storyId: string, anchor: EncodedAnchor) =>
+    request<ClaimView>('POST', `${storyPath(storyId)}/claims`, { anchor }),
+
+  updateClaim: (storyId: string, claimId: string, changes: ClaimChanges) =>
+    request<ClaimView>('PATCH', `${storyPath(storyId)}/claims/${encodeURIComponent(claimId)}`, changes),
+
+  createSource: (storyId: string, source: NewSource) =>
+    request<SourceRecord>('POST', `${storyPath(storyId)}/sources`, source),
+
+  postMessage: (storyId: string, claimId: string, text: string) =>
+    request<ThreadMessage>('POST', `${storyPath(storyId)}/claims/${encodeURIComponent(claimId)}/messages`, { text }),
 
   /** The summary of a story seen earlier in this tab, if any. */
   knownStory: (storyId: string): StorySummary | undefined => knownStories.get(storyId),

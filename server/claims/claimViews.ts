@@ -4,20 +4,8 @@
  */
 import type * as Y from 'yjs';
 import { type FlatBody, resolveAnchor } from '../../shared/anchors.ts';
-import type { ClaimRecord, ClaimStatus } from '../../shared/claims.ts';
+import type { ClaimRecord, ClaimView } from '../../shared/claims.ts';
 import { isAttributed, splitSentences } from '../../shared/sentences.ts';
-
-export interface ClaimView extends Omit<ClaimRecord, 'start' | 'end' | 'lastText' | 'verifiedText' | 'status'> {
-  /** The status to show: `detached` when no text is left in the claim's range. */
-  status: ClaimStatus;
-  /** The status people set (kept while detached, so restoring the text restores it). */
-  storedStatus: ClaimRecord['status'];
-  /** The claimed text now ('' when detached). */
-  text: string;
-  /** Flat-text range now (offsets into the `text` export's body), or null when detached. */
-  from: number | null;
-  to: number | null;
-}
 
 export function claimView(claim: ClaimRecord, flat: FlatBody, bodyDoc: Y.Doc): ClaimView {
   const range = resolveAnchor(bodyDoc, flat, claim);

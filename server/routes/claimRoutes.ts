@@ -7,11 +7,12 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { anchorRange, flattenBody, occurrences, resolveAnchor } from '../../shared/anchors.ts';
-import { ApiError, CLAIM_STATUSES, type Role } from '../../shared/api.ts';
+import { ApiError, type Role } from '../../shared/api.ts';
 import {
   appendThreadMessage,
   CLAIM_LIMITS,
   type ClaimRecord,
+  ClaimView,
   HttpUrl,
   newRecordId,
   notesMaps,
@@ -39,22 +40,7 @@ import { storyForUser } from './storyRoutes.ts';
 const StoryParams = z.object({ id: z.string().regex(STORY_ID_PATTERN, 'not a story id') });
 const ClaimParams = StoryParams.extend({ claimId: z.string().max(64) });
 
-const ClaimViewSchema = z.object({
-  id: z.string(),
-  status: z.enum(CLAIM_STATUSES),
-  storedStatus: z.enum(SETTABLE_CLAIM_STATUSES),
-  quote: z.string(),
-  text: z.string(),
-  from: z.number().int().nullable(),
-  to: z.number().int().nullable(),
-  sourceIds: z.array(z.string()),
-  note: z.string(),
-  createdBy: z.string(),
-  createdAt: z.string(),
-  statusBy: z.string(),
-  statusAt: z.string(),
-  changedSinceVerified: z.object({ by: z.string(), at: z.string() }).nullable(),
-});
+const ClaimViewSchema = ClaimView;
 
 const SourceIds = z.array(z.string().max(64)).max(CLAIM_LIMITS.sourcesPerClaim);
 const ClaimOptions = {

@@ -81,3 +81,77 @@ export async function remoteCursorNames(page: Page): Promise<string[][]> {
 export function collectPageErrors(page: Page, errors: Error[]): void {
   page.on('pageerror', (error) => errors.push(error));
 }
+
+/** The on-screen box of character `index` of the first occurrence of `text` in the story text. */
+export async function storyCharBox(
+  page: Page,
+  text: string,
+  index: number,
+): Promise<{ x: number; y: number; width: number; height: number }> {
+  return page.locator('.ProseMirror').evaluate(
+    (editor, [wanted, offset]) => {
+      // Decorations split the text into several nodes; read them as one string (carets left out).
+      const walker = document.createTreeWalker(editor, NodeFilter.SHOW_TEXT, {
+        acceptNode: (node) =>
+          node.parentElement?.closest('.ProseMirror-yjs-cursor') ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
+      });
+      const nodes: { node: Text; start: number }[] = [];
+      let full = '';
+      for (let node = walker.nextNode(); node !== null; node = walker.nextNode()) {
+        nodes.push({ node: node as Text, start: full.length });
+        full += (node as Text).data;
+      }
+      const at = full.indexOf(wanted as string);
+      if (at < 0) throw new Error(`"${wanted}" is not in the story text`);
+      const target = at + (offset as number);
+      const entry = nodes.findLast((candidate) => candidate.start <= target);
+      if (entry === undefined) throw new Error('no text node');
+      const range = document.createRange();
+      range.setStart(entry.node, target - entry.start);
+      range.setEnd(entry.node, target - entry.start + 1);
+      const box = range.getBoundingClientRect();
+      return { x: box.x, y: box.y, width: box.width, height: box.height };
+    },
+    [text, index] as const,
+  );
+}
+
+/**
+ * Waits until the page stops scrolling (a Space or an arrow key in a read-only page scrolls it
+ * smoothly, which would move text away from coordinates measured meanwhile).
+ */
+export async function waitForScrollToSettle(page: Page): Promise<void> {
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve) => {
+        let last = Number.NaN;
+        const check = () => {
+          if (window.scrollY === last) resolve();
+          else {
+            last = window.scrollY;
+            setTimeout(check, 100);
+          }
+        };
+        check();
+      }),
+  );
+}
+
+/** Selects `text` in the story by dragging the mouse over it, as a person would. */
+export async function selectStoryText(page: Page, text: string): Promise<void> {
+  await waitForScrollToSettle(page);
+  const first = await storyCharBox(page, text, 0);
+  const last = await storyCharBox(page, text, text.length - 1);
+  await page.mouse.move(first.x + 1, first.y + first.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(last.x + last.width / 2, last.y + last.height / 2, { steps: 4 });
+  await page.mouse.move(last.x + last.width - 1, last.y + last.height / 2, { steps: 2 });
+  await page.mouse.up();
+}
+
+/** Clicks just after character `index` of `text` in the story (puts the caret there). */
+export async function clickAfterStoryChar(page: Page, text: string, index: number): Promise<void> {
+  await waitForScrollToSettle(page);
+  const box = await storyCharBox(page, text, index);
+  await page.mouse.click(box.x + box.width - 1, box.y + box.height / 2);
+}

@@ -4,6 +4,7 @@
  * Connection and save state are announced to screen readers as they change.
  */
 import type { Role } from '../../../shared/api.ts';
+import { canEditNotes } from '../../../shared/permissions.ts';
 import type { Person } from '../collab/presence.ts';
 import type { ConnectionState, RoomStatus } from '../collab/RoomConnection.ts';
 import { canEditText, roleLabel } from '../roles.ts';
@@ -56,6 +57,12 @@ function saveText(status: RoomStatus): { text: string; hint: string; note?: stri
   }
 }
 
+function roleHint(role: Role): string {
+  if (canEditText(role)) return 'You can edit this story and its claims';
+  if (canEditNotes(role)) return 'You can add claims, sources and notes; the text is read only';
+  return 'You can read this story and its claims';
+}
+
 export function StatusBar({ status, people, role }: StatusBarProps) {
   const save = saveText(status);
   return (
@@ -75,12 +82,9 @@ export function StatusBar({ status, people, role }: StatusBarProps) {
         </span>
       </div>
       {role !== null && (
-        <span
-          class="status-item role"
-          title={canEditText(role) ? 'You can edit this story' : 'You can read this story'}
-        >
+        <span class="status-item role" title={roleHint(role)}>
           Your role: {roleLabel(role)}
-          {canEditText(role) ? '' : ' (read only)'}
+          {canEditText(role) ? '' : canEditNotes(role) ? ' (claims and sources)' : ' (read only)'}
         </span>
       )}
       <div

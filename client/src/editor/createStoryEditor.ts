@@ -26,7 +26,12 @@ export function createStoryEditor(options: StoryEditorOptions): EditorView {
   const { session } = options;
   const state = EditorState.create({
     schema: storySchema,
-    plugins: storyPlugins({ yBody: session.yBody, awareness: session.body.awareness, editLink: options.editLink }),
+    plugins: storyPlugins({
+      yBody: session.yBody,
+      awareness: session.body.awareness,
+      yNotes: session.yNotes,
+      editLink: options.editLink,
+    }),
   });
   return new EditorView(options.mount, {
     state,

@@ -4,6 +4,8 @@
  * (`Mod` is Cmd on a Mac, Ctrl elsewhere).
  */
 
+const isMac = typeof navigator !== 'undefined' && /Mac|iP(hone|[oa]d)/.test(navigator.platform);
+
 export const Shortcut = {
   bold: 'Mod-b',
   italic: 'Mod-i',
@@ -21,11 +23,16 @@ export const Shortcut = {
   hardBreak: 'Shift-Enter',
   indentListItem: 'Tab',
   outdentListItem: 'Shift-Tab',
+  /**
+   * Claim the selection (or the sentence at the cursor); works in a read-only text too. On a Mac,
+   * Ctrl-Option: the browser keeps Cmd-Option-C for its developer tools.
+   */
+  createClaim: isMac ? 'Ctrl-Alt-c' : 'Mod-Alt-c',
+  /** Move the focus to the claims panel. */
+  focusClaims: isMac ? 'Ctrl-Alt-p' : 'Mod-Alt-p',
 } as const;
 
 export type ShortcutName = keyof typeof Shortcut;
-
-const isMac = typeof navigator !== 'undefined' && /Mac|iP(hone|[oa]d)/.test(navigator.platform);
 
 const MAC_SYMBOLS: Record<string, string> = { Mod: '⌘', Shift: '⇧', Alt: '⌥', Ctrl: '⌃' };
 const PC_NAMES: Record<string, string> = { Mod: 'Ctrl', Shift: 'Shift', Alt: 'Alt', Ctrl: 'Ctrl' };

@@ -1,7 +1,9 @@
 /** Hooks that follow a room's state in a component. */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { type Person, peopleInRoom } from '../collab/presence.ts';
 import type { RoomConnection, RoomStatus } from '../collab/RoomConnection.ts';
+import type { StorySession } from '../collab/storySession.ts';
+import { combineRoomStatus } from '../collab/storyStatus.ts';
 
 /** The room's status (connection, save state, local copy, permanent close); re-renders on change. */
 export function useRoomStatus(room: RoomConnection): RoomStatus {
@@ -11,6 +13,13 @@ export function useRoomStatus(room: RoomConnection): RoomStatus {
     return room.subscribe(() => setStatus(room.status));
   }, [room]);
   return status;
+}
+
+/** The status of a whole story (all its rooms as one, see `combineRoomStatus`); re-renders on change. */
+export function useStoryStatus(session: StorySession): RoomStatus {
+  const body = useRoomStatus(session.body);
+  const notes = useRoomStatus(session.notes);
+  return useMemo(() => combineRoomStatus(body, [notes]), [body, notes]);
 }
 
 /** Everyone else in the room (deduplicated by user id); re-renders when presence changes. */

@@ -1,22 +1,28 @@
 /**
  * The editor page of one story: headline, formatting toolbar, the live ProseMirror text with other
- * people's cursors, and the status bar. Opens the story's rooms through `openStorySession` and
- * closes them when the page is left.
+ * people's cursors and the claims drawn over it, the claims panel beside it, and the status bar.
+ * Opens the story's rooms through `openStorySession` and closes them when the page is left.
  */
 
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { keydownHandler } from 'prosemirror-keymap';
 import type { EditorState } from 'prosemirror-state';
 import type { EditorView as ProseMirrorView } from 'prosemirror-view';
 import type { Role, StorySummary, User } from '../../../shared/api.ts';
+import { canEditNotes } from '../../../shared/permissions.ts';
 import { ApiError, api } from '../api.ts';
 import type { ConnectionState, LocalCopyState } from '../collab/RoomConnection.ts';
 import { openStorySession, type StorySession } from '../collab/storySession.ts';
+import { ClaimsPanel } from '../components/claims/ClaimsPanel.tsx';
 import { LinkEditor } from '../components/LinkEditor.tsx';
 import { StatusBar } from '../components/StatusBar.tsx';
 import { TitleField } from '../components/TitleField.tsx';
 import { Toolbar } from '../components/Toolbar.tsx';
 import { createStoryEditor } from '../editor/createStoryEditor.ts';
-import { usePeople, useRoomStatus } from '../hooks/useRoomStatus.ts';
+import { Shortcut } from '../editor/shortcuts.ts';
+import { useCreateClaim } from '../hooks/useCreateClaim.ts';
+import { usePeople, useRoomStatus, useStoryStatus } from '../hooks/useRoomStatus.ts';
+import { useUsers } from '../hooks/useUsers.ts';
 import { canEditText, roleLabel } from '../roles.ts';
 import { followLink } from '../router.ts';
 
@@ -107,13 +113,17 @@ interface StoryWorkspaceProps {
 function StoryWorkspace({ storyId, user, role, onSessionEnded, onConnected }: StoryWorkspaceProps) {
   const [session] = useState<StorySession>(() => openStorySession(storyId, user));
   const status = useRoomStatus(session.body);
+  const storyStatus = useStoryStatus(session);
   const people = usePeople(session.body, user.id);
+  const newsroom = useUsers();
   const mount = useRef<HTMLDivElement>(null);
   const [editor, setEditor] = useState<{ view: ProseMirrorView; state: EditorState } | null>(null);
   const [linkEditorOpen, setLinkEditorOpen] = useState(false);
   const [title, setTitle] = useState('');
 
   const closed = status.closed;
+  // Any room of the story closed for good (the body's reason first) is explained in the banner.
+  const storyClosed = storyStatus.closed;
   // After a permanent close the text stays editable only when the fix is to log in again or
   // reload: those edits are kept in IndexedDB and sent once the room is open again.
   const editable = role !== null && canEditText(role) && (closed === null || closed.remedy !== 'none');
@@ -172,18 +182,61 @@ function StoryWorkspace({ storyId, user, role, onSessionEnded, onConnected }: St
     editor?.view.focus();
   }, [editor?.view]);
 
+  const [announcement, setAnnouncement] = useState('');
+  // A trailing no-break space alternates so that the same words twice are announced twice.
+  const announce = useCallback(
+    (message: string) => setAnnouncement((previous) => (previous === message ? `${message}\u00a0` : message)),
+    [],
+  );
+  const claimCreation = useCreateClaim(storyId, editor?.view ?? null, session.yBody, announce);
+  const createClaim = claimCreation.create;
+  const panel = useRef<HTMLElement>(null);
+  const mayEditNotes = role !== null && canEditNotes(role);
+
+  useEffect(() => {
+    const view = editor?.view;
+    if (view === undefined) return;
+    // On the window, not in the editor's keymap: a read-only text (fact-checkers) never has the
+    // keyboard focus, and the panel's own controls should answer the same keys.
+    const focusPanel = keydownHandler({
+      [Shortcut.focusClaims]: () => {
+        const root = panel.current;
+        const target =
+          root?.querySelector<HTMLElement>('[data-panel-focus="true"]') ?? root?.querySelector<HTMLElement>('h2');
+        target?.focus();
+        return target != null;
+      },
+    });
+    const makeClaim = keydownHandler({
+      [Shortcut.createClaim]: () => {
+        if (!mayEditNotes) return false;
+        void createClaim();
+        return true;
+      },
+    });
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (event.defaultPrevented) return;
+      // In the headline or a form field the claim shortcut would act on a selection the person is
+      // not looking at; moving to the panel works from anywhere.
+      const inField = event.target instanceof Element && event.target.closest('input, textarea, select') !== null;
+      if (focusPanel(view, event) || (!inField && makeClaim(view, event))) event.preventDefault();
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, [editor?.view, createClaim, mayEditNotes]);
+
   return (
-    <>
+    <div class="workspace">
       <main class="editor-page" aria-label="Story editor">
-        {closed !== null && (
+        {storyClosed !== null && (
           <div class="banner banner-error" role="alert">
-            <p>{closed.message}</p>
-            {closed.remedy === 'login' && (
+            <p>{storyClosed.message}</p>
+            {storyClosed.remedy === 'login' && (
               <button type="button" class="button button-primary" onClick={onSessionEnded}>
                 Log in again
               </button>
             )}
-            {closed.remedy === 'reload' && (
+            {storyClosed.remedy === 'reload' && (
               <button type="button" class="button" onClick={() => location.reload()}>
                 Reload
               </button>
@@ -192,8 +245,10 @@ function StoryWorkspace({ storyId, user, role, onSessionEnded, onConnected }: St
         )}
         {role !== null && !canEditText(role) && (
           <p class="banner banner-info">
-            You're a {roleLabel(role).toLowerCase()} on this story: you can read it and see who is working on it, but
-            not change its text.
+            You're a {roleLabel(role).toLowerCase()} on this story:{' '}
+            {canEditNotes(role)
+              ? 'you can add claims, sources and notes, but not change its text.'
+              : 'you can read it and its claims and see who is working on it, but not change anything.'}
           </p>
         )}
         {role === null && (
@@ -213,8 +268,21 @@ function StoryWorkspace({ storyId, user, role, onSessionEnded, onConnected }: St
           <div ref={mount} class="story-body" />
         </article>
       </main>
-      <StatusBar status={status} people={people} role={role} />
-    </>
+      <ClaimsPanel
+        storyId={storyId}
+        role={role}
+        editor={editor}
+        yNotes={session.yNotes}
+        people={newsroom}
+        onCreateClaim={(range) => void createClaim(range)}
+        creating={claimCreation.busy}
+        createError={claimCreation.error}
+        announcement={announcement}
+        announce={announce}
+        panelRef={panel}
+      />
+      <StatusBar status={storyStatus} people={people} role={role} />
+    </div>
   );
 }
 
