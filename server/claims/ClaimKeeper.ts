@@ -50,17 +50,24 @@ export class ClaimKeeper {
     // Only body edits change claimed text; a notes change (a new claim, a verdict) just recounts.
     const editor = room.key.part === 'body' ? (userIds.findLast((id) => id !== null) ?? null) : null;
     const existing = this.pending.get(storyId);
-    if (existing) clearTimeout(existing.timer);
-    const timer = setTimeout(() => {
-      this.pending.delete(storyId);
-      const run = this.check(storyId, editor ?? existing?.editor ?? null).catch((error: unknown) =>
-        this.log.error({ err: error, storyId }, 'claim check failed'),
-      );
-      this.running.add(run);
-      void run.finally(() => this.running.delete(run));
-    }, this.delayMs);
-    timer.unref();
-    this.pending.set(storyId, { timer, editor: editor ?? existing?.editor ?? null });
+    if (existing) {
+      // Throttled, not debounced: steady typing must not postpone the check forever.
+      if (editor !== null) existing.editor = editor;
+      return;
+    }
+    const pending: Pending = { timer: setTimeout(() => this.run(storyId), this.delayMs), editor };
+    pending.timer.unref();
+    this.pending.set(storyId, pending);
+  }
+
+  private run(storyId: string): void {
+    const pending = this.pending.get(storyId);
+    this.pending.delete(storyId);
+    const check = this.check(storyId, pending?.editor ?? null).catch((error: unknown) =>
+      this.log.error({ err: error, storyId }, 'claim check failed'),
+    );
+    this.running.add(check);
+    void check.finally(() => this.running.delete(check));
   }
 
   /** Checks every claim of a story against its body now. */
