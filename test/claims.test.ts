@@ -101,6 +101,19 @@ async function newsroom() {
   return { server, story, people, writer, call };
 }
 
+type Call = Awaited<ReturnType<typeof newsroom>>['call'];
+
+/** Polls the claims list until the claim satisfies `done` (the server checks claims asynchronously). */
+async function claimWhen(call: Call, id: string, done: (view: ClaimView) => boolean): Promise<ClaimView | undefined> {
+  const started = Date.now();
+  let view: ClaimView | undefined;
+  do {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    view = (await call<{ claims: ClaimView[] }>('edna', 'GET', '/claims')).body.claims.find((claim) => claim.id === id);
+  } while ((view === undefined || !done(view)) && Date.now() - started < 10_000);
+  return view;
+}
+
 function paragraphText(doc: Y.Doc, index: number): Y.XmlText {
   return (doc.getXmlFragment('body').get(index) as Y.XmlElement).get(0) as Y.XmlText;
 }
@@ -246,13 +259,7 @@ describe('claims as the story changes', () => {
     const at = text.toString().indexOf('$4');
     text.delete(at, 2);
     text.insert(at, '$6');
-    const started = Date.now();
-    do {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      current = (await call<{ claims: ClaimView[] }>('edna', 'GET', '/claims')).body.claims.find(
-        (c) => c.id === claim.id,
-      );
-    } while (current?.changedSinceVerified === null && Date.now() - started < 10_000);
+    current = await claimWhen(call, claim.id, (view) => view.changedSinceVerified !== null);
     expect(current?.text).toBe('the plan costs $6 million');
     expect(current?.changedSinceVerified?.by).toBe((people.rita as TestUser).user.id);
 
@@ -267,14 +274,7 @@ describe('claims as the story changes', () => {
     const text = paragraphText(writer.doc, 1);
     const at = text.toString().indexOf(' The talks');
     text.delete(at, ' The talks resumed on Monday.'.length);
-    let listed: ClaimView | undefined;
-    const started = Date.now();
-    do {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      listed = (await call<{ claims: ClaimView[] }>('edna', 'GET', '/claims')).body.claims.find(
-        (c) => c.id === claim.id,
-      );
-    } while (listed?.status !== 'detached' && Date.now() - started < 10_000);
+    const listed = await claimWhen(call, claim.id, (view) => view.status === 'detached');
     expect(listed).toMatchObject({ status: 'detached', storedStatus: 'unverified', text: '', from: null });
   });
 
@@ -291,14 +291,7 @@ describe('claims as the story changes', () => {
       paragraph.insert(0, [new Y.XmlText(tail)]);
       writer.doc.getXmlFragment('body').insert(2, [paragraph]);
     });
-    let listed: ClaimView | undefined;
-    const started = Date.now();
-    do {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      listed = (await call<{ claims: ClaimView[] }>('edna', 'GET', '/claims')).body.claims.find(
-        (c) => c.id === claim.id,
-      );
-    } while (listed?.status !== 'unverified' && Date.now() - started < 10_000);
+    const listed = await claimWhen(call, claim.id, (view) => view.status === 'unverified');
     expect(listed).toMatchObject({ status: 'unverified', text: 'The talks resumed on Monday.' });
   });
 
@@ -313,14 +306,7 @@ describe('claims as the story changes', () => {
       previous.insert(previous.length, ` ${moved}`);
       writer.doc.getXmlFragment('body').delete(2, 1);
     });
-    let listed: ClaimView | undefined;
-    const started = Date.now();
-    do {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      listed = (await call<{ claims: ClaimView[] }>('edna', 'GET', '/claims')).body.claims.find(
-        (c) => c.id === claim.id,
-      );
-    } while (listed?.status !== 'unverified' && Date.now() - started < 10_000);
+    const listed = await claimWhen(call, claim.id, (view) => view.status === 'unverified');
     expect(listed).toMatchObject({ status: 'unverified', text: 'the plan costs $4 million' });
   });
 });
