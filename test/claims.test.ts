@@ -309,4 +309,33 @@ describe('claims as the story changes', () => {
     const listed = await claimWhen(call, claim.id, (view) => view.status === 'unverified');
     expect(listed).toMatchObject({ status: 'unverified', text: 'the plan costs $4 million' });
   });
+
+  it('names the person who changed a verified claim even when someone else types elsewhere at the same time', async () => {
+    const { server, story, people, writer, call } = await newsroom();
+    const claim = (
+      await call<ClaimView>('fay', 'POST', '/claims', { quote: 'the plan costs $4 million', status: 'verified' })
+    ).body;
+    const other = connectClient(server.collabUrl, story.id, 'body', {
+      token: await tokenFor(server.url, people.edna as TestUser),
+    });
+    clients.push(other);
+    await other.synced;
+    const inside = paragraphText(writer.doc, 2);
+    const at = inside.toString().indexOf('$4');
+    inside.delete(at, 2);
+    inside.insert(at, '$9');
+    // As soon as the server has that change (well inside the keeper's throttle window), the editor
+    // types in another paragraph.
+    await waitFor(
+      () =>
+        flattenBody(
+          server.app.rooms.peek({ storyId: story.id, part: 'body' })?.doc.getXmlFragment('body') ?? new Y.XmlFragment(),
+        ).text.includes('$9'),
+      'server has the change',
+    );
+    const elsewhere = paragraphText(other.doc, 0);
+    for (const char of ' It was late.') elsewhere.insert(elsewhere.length, char);
+    const flagged = await claimWhen(call, claim.id, (view) => view.changedSinceVerified !== null);
+    expect(flagged?.changedSinceVerified?.by).toBe((people.rita as TestUser).user.id);
+  });
 });

@@ -33,6 +33,9 @@ interface Pending {
 export class ClaimKeeper {
   private readonly pending = new Map<string, Pending>();
   private readonly running = new Set<Promise<void>>();
+  private readonly chains = new Map<string, Promise<void>>();
+  /** Per story, whether its last check left a verified claim unflagged (bounded by stories checked). */
+  private readonly unflaggedVerdicts = new Map<string, boolean>();
   private closed = false;
 
   constructor(
@@ -49,6 +52,13 @@ export class ClaimKeeper {
     const storyId = room.key.storyId;
     // Only body edits change claimed text; a notes change (a new claim, a verdict) just recounts.
     const editor = room.key.part === 'body' ? (userIds.findLast((id) => id !== null) ?? null) : null;
+    // A batch from one person touching a story with verified claims is checked at once, so the flag
+    // names exactly who changed the text (a throttled check could see several people's edits).
+    const editors = new Set(userIds.filter((id) => id !== null));
+    if (room.key.part === 'body' && editors.size === 1 && this.hasUnflaggedVerdicts(storyId)) {
+      this.start(storyId, editor);
+      return;
+    }
     const existing = this.pending.get(storyId);
     if (existing) {
       // Throttled, not debounced: steady typing must not postpone the check forever.
@@ -60,14 +70,32 @@ export class ClaimKeeper {
     this.pending.set(storyId, pending);
   }
 
+  /**
+   * Whether the story may hold a verified claim that is not flagged yet: known from its last check,
+   * assumed when it has not been checked since the server started.
+   */
+  private hasUnflaggedVerdicts(storyId: string): boolean {
+    return this.unflaggedVerdicts.get(storyId) ?? true;
+  }
+
   private run(storyId: string): void {
     const pending = this.pending.get(storyId);
     this.pending.delete(storyId);
-    const check = this.check(storyId, pending?.editor ?? null).catch((error: unknown) =>
-      this.log.error({ err: error, storyId }, 'claim check failed'),
-    );
+    this.start(storyId, pending?.editor ?? null);
+  }
+
+  /** Starts a check after the story's previous one: checks of one story never overlap. */
+  private start(storyId: string, editor: string | null): void {
+    const previous = this.chains.get(storyId) ?? Promise.resolve();
+    const check = previous
+      .then(() => this.check(storyId, editor))
+      .catch((error: unknown) => this.log.error({ err: error, storyId }, 'claim check failed'));
+    this.chains.set(storyId, check);
     this.running.add(check);
-    void check.finally(() => this.running.delete(check));
+    void check.finally(() => {
+      this.running.delete(check);
+      if (this.chains.get(storyId) === check) this.chains.delete(storyId);
+    });
   }
 
   /** Checks every claim of a story against its body now. */
@@ -88,7 +116,12 @@ export class ClaimKeeper {
           });
         }
         const counts: Record<string, number> = {};
-        for (const claim of readClaims(notes.doc).values()) {
+        const after = readClaims(notes.doc);
+        this.unflaggedVerdicts.set(
+          storyId,
+          [...after.values()].some((claim) => claim.status === 'verified' && claim.changedSinceVerified === null),
+        );
+        for (const claim of after.values()) {
           const status = resolveAnchor(body.doc, flat, claim) === null ? 'detached' : claim.status;
           counts[status] = (counts[status] ?? 0) + 1;
         }
