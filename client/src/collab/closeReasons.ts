@@ -5,6 +5,9 @@
  */
 import { CloseCode } from '../../../shared/protocol.ts';
 
+/** The reason `CloseCode.forbidden` comes with when a person's membership of the story ends. */
+const REMOVED_REASON = 'removed from this story';
+
 /** A permanent close, in words, and what the person can do about it. */
 export interface ClosedExplanation {
   code: number;
@@ -18,7 +21,15 @@ export function explainClose(code: number, reason: string): ClosedExplanation {
     case CloseCode.notAuthenticated:
       return { code, message: 'Your session ended — log in again to keep working.', remedy: 'login' };
     case CloseCode.forbidden:
-      return { code, message: "You don't have access to this story any more.", remedy: 'none' };
+      // The server's reason tells a removal from the story apart from other refusals (origin).
+      return {
+        code,
+        message:
+          reason === REMOVED_REASON
+            ? 'You were removed from this story, so it is no longer open here. Ask its editor if you need it again.'
+            : "You don't have access to this story any more.",
+        remedy: 'none',
+      };
     case CloseCode.notFound:
       return { code, message: "This story doesn't exist or you're not on it.", remedy: 'none' };
     case CloseCode.badMessage:

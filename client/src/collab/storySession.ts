@@ -8,6 +8,9 @@ import type { User } from '../../../shared/api.ts';
 import { YName } from '../../../shared/documentLayout.ts';
 import { RoomConnection } from './RoomConnection.ts';
 
+/** The rooms a story view opens. */
+export type SessionPart = 'body' | 'notes';
+
 /** The rooms of one open story and the shared types the editor binds to. */
 export interface StorySession {
   readonly storyId: string;
@@ -24,13 +27,36 @@ export interface StorySession {
   readonly notes: RoomConnection;
   /** The notes document (read it with `shared/claims.ts`). */
   readonly yNotes: Y.Doc;
-  /** Closes every room of the story. */
+  /**
+   * The parts whose room was opened afresh, in this page, after the server refused a change there.
+   * A second refusal of such a part is not recovered from automatically (it could repeat forever).
+   */
+  readonly reopened: ReadonlySet<SessionPart>;
+  /**
+   * For a part whose changes the server refused: discards that room's local copy (`RoomConnection.
+   * discardLocalCopy`) and resolves to the session that replaces this one, with a fresh room for
+   * `part` (a new document, filled by the server alone) and this session's other rooms. From then
+   * on `destroy` here closes only the discarded room; the successor owns the others.
+   */
+  reopen(part: SessionPart): Promise<StorySession>;
+  /** Closes every room this session still owns. */
   destroy(): void;
 }
 
 export function openStorySession(storyId: string, user: User): StorySession {
-  const body = new RoomConnection({ storyId, part: 'body', user });
-  const notes = new RoomConnection({ storyId, part: 'notes', user });
+  const open = (part: SessionPart) => new RoomConnection({ storyId, part, user });
+  return sessionOf(storyId, { body: open('body'), notes: open('notes') }, new Set(), open);
+}
+
+function sessionOf(
+  storyId: string,
+  rooms: Record<SessionPart, RoomConnection>,
+  reopened: ReadonlySet<SessionPart>,
+  open: (part: SessionPart) => RoomConnection,
+): StorySession {
+  const { body, notes } = rooms;
+  /** The rooms this session closes on `destroy` (all of them until it hands them to a successor). */
+  let owned: RoomConnection[] = [notes, body];
   return {
     storyId,
     body,
@@ -38,9 +64,16 @@ export function openStorySession(storyId: string, user: User): StorySession {
     yMeta: body.yDoc.getMap(YName.meta),
     notes,
     yNotes: notes.yDoc,
+    reopened,
+    async reopen(part) {
+      const refused = rooms[part];
+      // The new room's copy must not be read before the old one is deleted.
+      await refused.discardLocalCopy();
+      owned = [refused];
+      return sessionOf(storyId, { ...rooms, [part]: open(part) }, new Set([...reopened, part]), open);
+    },
     destroy() {
-      notes.destroy();
-      body.destroy();
+      for (const room of owned) room.destroy();
     },
   };
 }

@@ -33,5 +33,6 @@ export function combineRoomStatus(body: RoomStatus, others: readonly RoomStatus[
     localCopyUpToDate: body.localCopyUpToDate,
     everSynced: body.everSynced,
     closed: body.closed ?? others.find((status) => status.closed !== null)?.closed ?? null,
+    refusal: body.refusal ?? others.find((status) => status.refusal !== null)?.refusal ?? null,
   };
 }

@@ -12,9 +12,10 @@ import type { Role, StorySummary, User } from '../../../shared/api.ts';
 import { canEditNotes } from '../../../shared/permissions.ts';
 import { ApiError, api } from '../api.ts';
 import type { ConnectionState, LocalCopyState } from '../collab/RoomConnection.ts';
-import { openStorySession, type StorySession } from '../collab/storySession.ts';
+import type { StorySession } from '../collab/storySession.ts';
 import { ClaimsPanel } from '../components/claims/ClaimsPanel.tsx';
 import { LinkEditor } from '../components/LinkEditor.tsx';
+import { RefusalBanner } from '../components/RefusalBanner.tsx';
 import { StatusBar } from '../components/StatusBar.tsx';
 import { TitleField } from '../components/TitleField.tsx';
 import { Toolbar } from '../components/Toolbar.tsx';
@@ -22,6 +23,7 @@ import { createStoryEditor } from '../editor/createStoryEditor.ts';
 import { Shortcut } from '../editor/shortcuts.ts';
 import { useCreateClaim } from '../hooks/useCreateClaim.ts';
 import { usePeople, useRoomStatus, useStoryStatus } from '../hooks/useRoomStatus.ts';
+import { type RefusalNotice, useStorySession } from '../hooks/useStorySession.ts';
 import { useUsers } from '../hooks/useUsers.ts';
 import { canEditText, roleLabel } from '../roles.ts';
 import { followLink } from '../router.ts';
@@ -68,6 +70,8 @@ export function EditorView({ storyId, user, onSessionEnded }: EditorViewProps) {
   const retryIfUnreachable = useCallback(() => {
     if (unreachable) setAttempt((count) => count + 1);
   }, [unreachable]);
+  // The server refused a change: the person's role may have changed since the page opened.
+  const checkRole = useCallback(() => setAttempt((count) => count + 1), []);
 
   if (info.status === 'missing') {
     return (
@@ -96,6 +100,7 @@ export function EditorView({ storyId, user, onSessionEnded }: EditorViewProps) {
       role={info.status === 'ready' ? info.story.role : null}
       onSessionEnded={onSessionEnded}
       onConnected={retryIfUnreachable}
+      onRefused={checkRole}
     />
   );
 }
@@ -108,10 +113,54 @@ interface StoryWorkspaceProps {
   onSessionEnded(): void;
   /** Called when the body room connects (to retry what failed while offline). */
   onConnected(): void;
+  /** Called when the server refuses a change made here (to check the person's role again). */
+  onRefused(): void;
 }
 
-function StoryWorkspace({ storyId, user, role, onSessionEnded, onConnected }: StoryWorkspaceProps) {
-  const [session] = useState<StorySession>(() => openStorySession(storyId, user));
+/**
+ * Holds the story's rooms across refused changes: a refused room is replaced by a fresh one, and
+ * everything bound to the old one (editor, headline, claims) is built again around the new session.
+ */
+function StoryWorkspace({ storyId, user, role, onSessionEnded, onConnected, onRefused }: StoryWorkspaceProps) {
+  const { session, generation, refusal, readOnly, dismissRefusal } = useStorySession(storyId, user, onRefused);
+  return (
+    <SessionWorkspace
+      key={generation}
+      session={session}
+      user={user}
+      role={role}
+      textLocked={readOnly.has('body')}
+      refusal={refusal}
+      onDismissRefusal={dismissRefusal}
+      onSessionEnded={onSessionEnded}
+      onConnected={onConnected}
+    />
+  );
+}
+
+interface SessionWorkspaceProps {
+  session: StorySession;
+  user: User;
+  role: Role | null;
+  /** The text may not be edited whatever the role says (refused for this role, or being reloaded). */
+  textLocked: boolean;
+  refusal: RefusalNotice | null;
+  onDismissRefusal(): void;
+  onSessionEnded(): void;
+  onConnected(): void;
+}
+
+function SessionWorkspace({
+  session,
+  user,
+  role,
+  textLocked,
+  refusal,
+  onDismissRefusal,
+  onSessionEnded,
+  onConnected,
+}: SessionWorkspaceProps) {
+  const { storyId } = session;
   const status = useRoomStatus(session.body);
   const storyStatus = useStoryStatus(session);
   const people = usePeople(session.body, user.id);
@@ -124,9 +173,11 @@ function StoryWorkspace({ storyId, user, role, onSessionEnded, onConnected }: St
   const closed = status.closed;
   // Any room of the story closed for good (the body's reason first) is explained in the banner.
   const storyClosed = storyStatus.closed;
+  // Removed from the story (or it is gone): the role this page knew no longer applies.
+  const shutOut = storyClosed !== null && storyClosed.remedy === 'none';
   // After a permanent close the text stays editable only when the fix is to log in again or
   // reload: those edits are kept in IndexedDB and sent once the room is open again.
-  const editable = role !== null && canEditText(role) && (closed === null || closed.remedy !== 'none');
+  const editable = role !== null && canEditText(role) && !textLocked && (closed === null || closed.remedy !== 'none');
   const editableRef = useRef(editable);
   editableRef.current = editable;
   // Bind the editor only to a document that has content (the local copy or the server's), never
@@ -155,8 +206,9 @@ function StoryWorkspace({ storyId, user, role, onSessionEnded, onConnected }: St
     editor?.view.setProps({});
   }, [editable, editor?.view]);
 
-  // Declared after the editor's effect so that, on leaving the page, the editor lets go of the
-  // document (and of its cursor in the awareness) before the rooms are closed.
+  // Declared after the editor's effect so that, on leaving the page (or on a reload after a refused
+  // change), the editor lets go of the document (and of its cursor in the awareness) before the
+  // rooms are closed.
   useEffect(() => () => session.destroy(), [session]);
 
   useEffect(() => {
@@ -228,6 +280,7 @@ function StoryWorkspace({ storyId, user, role, onSessionEnded, onConnected }: St
   return (
     <div class="workspace">
       <main class="editor-page" aria-label="Story editor">
+        {refusal !== null && <RefusalBanner notice={refusal} role={role} onDismiss={onDismissRefusal} />}
         {storyClosed !== null && (
           <div class="banner banner-error" role="alert">
             <p>{storyClosed.message}</p>
@@ -241,9 +294,14 @@ function StoryWorkspace({ storyId, user, role, onSessionEnded, onConnected }: St
                 Reload
               </button>
             )}
+            {storyClosed.remedy === 'none' && (
+              <a class="button" href="/" onClick={(event) => followLink(event, '/')}>
+                Back to your stories
+              </a>
+            )}
           </div>
         )}
-        {role !== null && !canEditText(role) && (
+        {!shutOut && role !== null && !canEditText(role) && (
           <p class="banner banner-info">
             You're a {roleLabel(role).toLowerCase()} on this story:{' '}
             {canEditNotes(role)
@@ -251,7 +309,7 @@ function StoryWorkspace({ storyId, user, role, onSessionEnded, onConnected }: St
               : 'you can read it and its claims and see who is working on it, but not change anything.'}
           </p>
         )}
-        {role === null && (
+        {!shutOut && role === null && (
           <p class="banner banner-info">
             Can't reach the server to check your role on this story. Editing turns on once the connection is back.
           </p>
@@ -281,7 +339,7 @@ function StoryWorkspace({ storyId, user, role, onSessionEnded, onConnected }: St
         announce={announce}
         panelRef={panel}
       />
-      <StatusBar status={storyStatus} people={people} role={role} />
+      <StatusBar status={storyStatus} people={people} role={shutOut ? null : role} />
     </div>
   );
 }
