@@ -1,4 +1,4 @@
-/** What each role is called on screen and what it lets a person do in the client (the server decides for real). */
+/** What each role is called on screen. What it may do is `shared/permissions.ts` (the server decides for real). */
 import type { Role } from '../../shared/api.ts';
 
 const ROLE_LABELS: Record<Role, string> = {
@@ -10,9 +10,4 @@ const ROLE_LABELS: Record<Role, string> = {
 
 export function roleLabel(role: Role): string {
   return ROLE_LABELS[role];
-}
-
-/** Whether the role may edit a story's text and title (DESIGN.md, "Roles"). */
-export function canEditText(role: Role): boolean {
-  return role === 'reporter' || role === 'editor';
 }

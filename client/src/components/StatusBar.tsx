@@ -4,10 +4,10 @@
  * Connection and save state are announced to screen readers as they change.
  */
 import type { Role } from '../../../shared/api.ts';
-import { canEditNotes } from '../../../shared/permissions.ts';
+import { canEditBody, canEditNotes } from '../../../shared/permissions.ts';
 import type { Person } from '../collab/presence.ts';
 import type { ConnectionState, RoomStatus } from '../collab/RoomConnection.ts';
-import { canEditText, roleLabel } from '../roles.ts';
+import { roleLabel } from '../roles.ts';
 import { PresenceList } from './PresenceList.tsx';
 
 export interface StatusBarProps {
@@ -58,7 +58,7 @@ function saveText(status: RoomStatus): { text: string; hint: string; note?: stri
 }
 
 function roleHint(role: Role): string {
-  if (canEditText(role)) return 'You can edit this story and its claims';
+  if (canEditBody(role)) return 'You can edit this story and its claims';
   if (canEditNotes(role)) return 'You can add claims, sources and notes; the text is read only';
   return 'You can read this story and its claims';
 }
@@ -84,7 +84,7 @@ export function StatusBar({ status, people, role }: StatusBarProps) {
       {role !== null && (
         <span class="status-item role" title={roleHint(role)}>
           Your role: {roleLabel(role)}
-          {canEditText(role) ? '' : canEditNotes(role) ? ' (claims and sources)' : ' (read only)'}
+          {canEditBody(role) ? '' : canEditNotes(role) ? ' (claims and sources)' : ' (read only)'}
         </span>
       )}
       <div

@@ -9,7 +9,7 @@ import { keydownHandler } from 'prosemirror-keymap';
 import type { EditorState } from 'prosemirror-state';
 import type { EditorView as ProseMirrorView } from 'prosemirror-view';
 import type { Role, StorySummary, User } from '../../../shared/api.ts';
-import { canEditNotes } from '../../../shared/permissions.ts';
+import { canEditBody, canEditNotes } from '../../../shared/permissions.ts';
 import { ApiError, api } from '../api.ts';
 import type { ConnectionState, LocalCopyState } from '../collab/RoomConnection.ts';
 import type { StorySession } from '../collab/storySession.ts';
@@ -25,7 +25,7 @@ import { useCreateClaim } from '../hooks/useCreateClaim.ts';
 import { usePeople, useRoomStatus, useStoryStatus } from '../hooks/useRoomStatus.ts';
 import { type RefusalNotice, useStorySession } from '../hooks/useStorySession.ts';
 import { useUsers } from '../hooks/useUsers.ts';
-import { canEditText, roleLabel } from '../roles.ts';
+import { roleLabel } from '../roles.ts';
 import { followLink } from '../router.ts';
 
 export interface EditorViewProps {
@@ -177,7 +177,7 @@ function SessionWorkspace({
   const shutOut = storyClosed !== null && storyClosed.remedy === 'none';
   // After a permanent close the text stays editable only when the fix is to log in again or
   // reload: those edits are kept in IndexedDB and sent once the room is open again.
-  const editable = role !== null && canEditText(role) && !textLocked && (closed === null || closed.remedy !== 'none');
+  const editable = role !== null && canEditBody(role) && !textLocked && (closed === null || closed.remedy !== 'none');
   const editableRef = useRef(editable);
   editableRef.current = editable;
   // Bind the editor only to a document that has content (the local copy or the server's), never
@@ -301,7 +301,7 @@ function SessionWorkspace({
             )}
           </div>
         )}
-        {!shutOut && role !== null && !canEditText(role) && (
+        {!shutOut && role !== null && !canEditBody(role) && (
           <p class="banner banner-info">
             You're a {roleLabel(role).toLowerCase()} on this story:{' '}
             {canEditNotes(role)
