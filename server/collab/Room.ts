@@ -19,7 +19,7 @@ import { CloseCode, MessageType, SyncMessageType } from '../../shared/protocol.t
 import type { DocKey, DocumentStore } from '../storage/Storage.ts';
 import { decodeAwarenessUpdate, encodeAwarenessUpdate, stampIdentity } from './awarenessIdentity.ts';
 import type { CollabConnection } from './Connection.ts';
-import { structClientIds, updateAddsToDoc } from './updateNovelty.ts';
+import { inspectUpdate } from './updateNovelty.ts';
 
 /** Transaction origin of changes made by the server itself (API calls, migrations). */
 export const SERVER_ORIGIN = Symbol('sourcedesk-server');
@@ -27,6 +27,8 @@ export const SERVER_ORIGIN = Symbol('sourcedesk-server');
 interface PendingUpdate {
   /** `null` marks a message that held nothing new: it is only acknowledged, in order. */
   update: Uint8Array | null;
+  /** The Yjs client ids that wrote the update's structs (checked against their owners). */
+  clientIds: number[];
   /** The connection that sent it, or the server. */
   origin: CollabConnection | typeof SERVER_ORIGIN;
   userId: string | null;
@@ -202,7 +204,7 @@ export class Room {
   }
 
   private receiveUpdate(conn: CollabConnection, update: Uint8Array): void {
-    const adds = updateAddsToDoc(this.doc, update);
+    const { adds, clientIds } = inspectUpdate(this.doc, update);
     if (adds && !canWriteRoom(conn.role, this.key.part)) {
       this.refuse(conn, `a ${conn.role} cannot change the ${this.key.part} of this story`);
       return;
@@ -220,10 +222,10 @@ export class Room {
       if (!conn.wantsAcks) return;
       // Acknowledge in order: only once the sender's earlier updates are stored.
       if (this.flushing === null) this.sendAck(conn);
-      else this.enqueue(null, conn, conn.user.id).catch(() => undefined);
+      else this.enqueue(null, conn, conn.user.id, []).catch(() => undefined);
       return;
     }
-    this.enqueue(update, conn, conn.user.id).catch((error: unknown) => {
+    this.enqueue(update, conn, conn.user.id, clientIds).catch((error: unknown) => {
       if (error instanceof ClientIdTaken) {
         this.refusedUpdates += 1;
         this.hooks.onRefused?.(this, conn, error.message);
@@ -281,12 +283,18 @@ export class Room {
     Y.transact(scratch, () => fn(scratch), SERVER_ORIGIN);
     scratch.destroy();
     if (update === null) return;
-    await this.enqueue(update, SERVER_ORIGIN, null);
+    // The server's own changes are exempt from client id ownership.
+    await this.enqueue(update, SERVER_ORIGIN, null, []);
   }
 
-  private enqueue(update: Uint8Array | null, origin: PendingUpdate['origin'], userId: string | null): Promise<void> {
+  private enqueue(
+    update: Uint8Array | null,
+    origin: PendingUpdate['origin'],
+    userId: string | null,
+    clientIds: number[],
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ update, origin, userId, done: { resolve, reject } });
+      this.queue.push({ update, origin, userId, clientIds, done: { resolve, reject } });
       this.flushing ??= this.flush();
     });
   }
@@ -361,7 +369,7 @@ export class Room {
   private async foreignClientIds(pending: PendingUpdate): Promise<number[]> {
     if (pending.update === null || pending.userId === null) return [];
     const userId = pending.userId;
-    const unknown = structClientIds(pending.update).filter((id) => this.clientOwners.get(id) !== userId);
+    const unknown = pending.clientIds.filter((id) => this.clientOwners.get(id) !== userId);
     if (unknown.length === 0) return [];
     let foreign: number[];
     try {

@@ -5,11 +5,25 @@
  */
 import * as Y from 'yjs';
 
-/** The Yjs client ids that wrote the structs of an update (its delete set aside). */
-export function structClientIds(update: Uint8Array): number[] {
-  const clients = new Set<number>();
-  for (const struct of Y.decodeUpdate(update).structs) if (!(struct instanceof Y.Skip)) clients.add(struct.id.client);
-  return [...clients];
+/** What the server needs to know of an incoming update, from one decoding of it. */
+export interface UpdateInspection {
+  /** Whether it adds anything the document lacks (see `updateAddsToDoc`). */
+  adds: boolean;
+  /** The Yjs client ids that wrote its structs (its delete set aside), for ownership checks. */
+  clientIds: number[];
+}
+
+/** Decodes an update once; throws when it cannot be decoded. */
+export function inspectUpdate(doc: Y.Doc, update: Uint8Array): UpdateInspection {
+  const { structs, ds } = Y.decodeUpdate(update);
+  const clientIds = new Set<number>();
+  let adds = false;
+  for (const struct of structs) {
+    if (struct instanceof Y.Skip) continue;
+    clientIds.add(struct.id.client);
+    if (struct.id.clock + struct.length > Y.getState(doc.store, struct.id.client)) adds = true;
+  }
+  return { adds: adds || deletesSomethingNew(doc, ds), clientIds: [...clientIds] };
 }
 
 /**
@@ -17,11 +31,10 @@ export function structClientIds(update: Uint8Array): number[] {
  * still shows (or does not know yet). Throws when the update cannot be decoded.
  */
 export function updateAddsToDoc(doc: Y.Doc, update: Uint8Array): boolean {
-  const { structs, ds } = Y.decodeUpdate(update);
-  for (const struct of structs) {
-    if (struct instanceof Y.Skip) continue;
-    if (struct.id.clock + struct.length > Y.getState(doc.store, struct.id.client)) return true;
-  }
+  return inspectUpdate(doc, update).adds;
+}
+
+function deletesSomethingNew(doc: Y.Doc, ds: ReturnType<typeof Y.decodeUpdate>['ds']): boolean {
   for (const [client, ranges] of ds.clients) {
     const known = doc.store.clients.get(client);
     for (const range of ranges) {
