@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type * as Y from 'yjs';
 import { z } from 'zod';
 import { anchorRange, flattenBody, occurrences, resolveAnchor } from '../../shared/anchors.ts';
 import { ApiError, type Role } from '../../shared/api.ts';
@@ -79,6 +80,12 @@ const CreateSourceBody = z
 
 function requireNotesRole(role: Role): void {
   if (!canEditNotes(role)) throw new Forbidden('Your role on this story cannot change claims or sources');
+}
+
+/** A claim may only cite sources the story has. */
+function requireSources(notesDoc: Y.Doc, sourceIds: string[]): void {
+  const sources = readSources(notesDoc);
+  for (const id of sourceIds) if (!sources.has(id)) throw new BadRequest(`No source ${id} in this story`);
 }
 
 function requireStatusRole(role: Role, status: SettableClaimStatus | undefined): void {
@@ -178,8 +185,7 @@ export async function claimRoutes(app: FastifyInstance): Promise<void> {
         const anchor = 'anchor' in input ? input.anchor : anchorRange(flat, range.from, range.to);
         if (anchor === null) throw new BadRequest('That text cannot be anchored');
         const sourceIds = input.sourceIds ?? [];
-        const sources = readSources(notes.doc);
-        for (const id of sourceIds) if (!sources.has(id)) throw new BadRequest(`No source ${id} in this story`);
+        requireSources(notes.doc, sourceIds);
         const quote = flat.text.slice(range.from, range.to).slice(0, CLAIM_LIMITS.quote);
         const now = new Date().toISOString();
         const status = input.status ?? 'unverified';
@@ -236,10 +242,7 @@ export async function claimRoutes(app: FastifyInstance): Promise<void> {
       const view = await withStoryDocs(app, story.id, async (body, notes) => {
         const claim = readClaims(notes.doc).get(request.params.claimId);
         if (claim === undefined) throw new NotFound('No such claim');
-        if (sourceIds !== undefined) {
-          const sources = readSources(notes.doc);
-          for (const id of sourceIds) if (!sources.has(id)) throw new BadRequest(`No source ${id} in this story`);
-        }
+        if (sourceIds !== undefined) requireSources(notes.doc, sourceIds);
         const flat = flattenBody(body.doc.getXmlFragment(YName.body));
         const range = resolveAnchor(body.doc, flat, claim);
         const now = new Date().toISOString();
