@@ -50,6 +50,9 @@ export class ClaimKeeper {
   noteChange(room: Room, userIds: (string | null)[]): void {
     if (room.key.part === 'desk' || this.closed) return;
     const storyId = room.key.storyId;
+    // A notes change may have made a claim verified: until the next check has looked, assume the
+    // story has an unflagged verdict, so the next body batch is checked at once and named exactly.
+    if (room.key.part === 'notes') this.unflaggedVerdicts.delete(storyId);
     // Only body edits change claimed text; a notes change (a new claim, a verdict) just recounts.
     const editor = room.key.part === 'body' ? (userIds.findLast((id) => id !== null) ?? null) : null;
     // A batch from one person touching a story with verified claims is checked at once, so the flag
