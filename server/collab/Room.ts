@@ -29,6 +29,8 @@ interface PendingUpdate {
   update: Uint8Array | null;
   /** The Yjs client ids that wrote the update's structs (checked against their owners). */
   clientIds: number[];
+  /** What it newly deletes, for documents that keep their history (see `UpdateToAppend.deletes`). */
+  deletes: Uint8Array | null;
   /** The connection that sent it, or the server. */
   origin: CollabConnection | typeof SERVER_ORIGIN;
   userId: string | null;
@@ -204,7 +206,7 @@ export class Room {
   }
 
   private receiveUpdate(conn: CollabConnection, update: Uint8Array): void {
-    const { adds, clientIds } = inspectUpdate(this.doc, update);
+    const { adds, clientIds, deletes } = inspectUpdate(this.doc, update, this.keepsHistory);
     if (adds && !canWriteRoom(conn.role, this.key.part)) {
       this.refuse(conn, `a ${conn.role} cannot change the ${this.key.part} of this story`);
       return;
@@ -222,10 +224,10 @@ export class Room {
       if (!conn.wantsAcks) return;
       // Acknowledge in order: only once the sender's earlier updates are stored.
       if (this.flushing === null) this.sendAck(conn);
-      else this.enqueue(null, conn, conn.user.id, []).catch(() => undefined);
+      else this.enqueue(null, conn, conn.user.id, [], null).catch(() => undefined);
       return;
     }
-    this.enqueue(update, conn, conn.user.id, clientIds).catch((error: unknown) => {
+    this.enqueue(update, conn, conn.user.id, clientIds, deletes).catch((error: unknown) => {
       if (error instanceof ClientIdTaken) {
         this.refusedUpdates += 1;
         this.hooks.onRefused?.(this, conn, error.message);
@@ -274,6 +276,19 @@ export class Room {
    * stored first, then applied and sent to every connection. Resolves once stored and applied.
    */
   async change(fn: (doc: Y.Doc) => void): Promise<void> {
+    await this.changeAs(null, fn);
+  }
+
+  /** Whether the document keeps deleted content (and so who deleted what). */
+  private get keepsHistory(): boolean {
+    return !this.doc.gc;
+  }
+
+  /**
+   * A change made by the server on behalf of `userId` (a restore, say): written under a fresh Yjs
+   * client id that becomes theirs, so history names them as its author. `null`: the server's own.
+   */
+  async changeAs(userId: string | null, fn: (doc: Y.Doc) => void): Promise<void> {
     const scratch = new Y.Doc({ gc: this.doc.gc });
     Y.applyUpdate(scratch, Y.encodeStateAsUpdate(this.doc));
     let update = null as Uint8Array | null;
@@ -283,8 +298,10 @@ export class Room {
     Y.transact(scratch, () => fn(scratch), SERVER_ORIGIN);
     scratch.destroy();
     if (update === null) return;
-    // The server's own changes are exempt from client id ownership.
-    await this.enqueue(update, SERVER_ORIGIN, null, []);
+    const deletes = this.keepsHistory ? inspectUpdate(this.doc, update, true).deletes : null;
+    // The server's own changes are exempt from client id ownership; a change on someone's behalf
+    // claims its fresh client id for them.
+    await this.enqueue(update, SERVER_ORIGIN, userId, userId === null ? [] : [scratch.clientID], deletes);
   }
 
   private enqueue(
@@ -292,9 +309,10 @@ export class Room {
     origin: PendingUpdate['origin'],
     userId: string | null,
     clientIds: number[],
+    deletes: Uint8Array | null,
   ): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ update, origin, userId, clientIds, done: { resolve, reject } });
+      this.queue.push({ update, origin, userId, clientIds, deletes, done: { resolve, reject } });
       this.flushing ??= this.flush();
     });
   }
@@ -326,7 +344,11 @@ export class Room {
         try {
           this.lastSeq = await this.store.appendUpdates(
             this.key,
-            updates.map((pending) => ({ data: pending.update as Uint8Array, userId: pending.userId })),
+            updates.map((pending) => ({
+              data: pending.update as Uint8Array,
+              userId: pending.userId,
+              ...(pending.deletes === null ? {} : { deletes: pending.deletes }),
+            })),
           );
           this.logTail += updates.length;
         } catch (error) {

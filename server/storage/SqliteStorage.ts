@@ -5,13 +5,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Role } from '../../shared/api.ts';
+import type { Role, WorkflowState } from '../../shared/api.ts';
+import type { VersionKind } from '../../shared/workflow.ts';
 import { MIGRATIONS } from './migrations.ts';
 import type {
   ApiTokenRecord,
   ApiTokenStore,
   AuditEntry,
   AuditStore,
+  DeletionRecord,
   DocKey,
   DocumentStore,
   SessionStore,
@@ -23,6 +25,9 @@ import type {
   UpdateToAppend,
   UserRecord,
   UserStore,
+  VersionRecord,
+  VersionStore,
+  VersionSummaryRecord,
 } from './Storage.ts';
 
 type Db = Database.Database;
@@ -41,6 +46,8 @@ interface StoryRow {
   id: string;
   title: string;
   claim_counts: string;
+  workflow_state: WorkflowState;
+  changed_since_approval: number;
   created_by: string;
   created_at: string;
   updated_at: string;
@@ -75,6 +82,8 @@ function toStory(row: StoryRow): StoryRecord {
     id: row.id,
     title: row.title,
     claimCounts: parseCounts(row.claim_counts),
+    workflowState: row.workflow_state,
+    changedSinceApproval: row.changed_since_approval === 1,
     createdBy: row.created_by,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -115,12 +124,18 @@ class SqliteDocumentStore implements DocumentStore {
       'SELECT seq, data FROM doc_updates WHERE story_id = ? AND part = ? AND seq > ? ORDER BY seq',
     );
     this.countTail = db.prepare('SELECT COUNT(*) AS n FROM doc_updates WHERE story_id = ? AND part = ? AND seq > ?');
+    const insertDeletion = db.prepare(
+      'INSERT INTO doc_deletions (story_id, part, user_id, created_at, data) VALUES (?, ?, ?, ?, ?)',
+    );
     this.appendMany = db.transaction((key: DocKey, updates: UpdateToAppend[]): number => {
       const now = new Date().toISOString();
       let last = 0;
       for (const update of updates) {
         const info = this.insert.run(key.storyId, key.part, update.userId, now, update.data);
         last = Number(info.lastInsertRowid);
+        if (update.deletes !== undefined) {
+          insertDeletion.run(key.storyId, key.part, update.userId, now, update.deletes);
+        }
       }
       return last;
     });
@@ -176,6 +191,29 @@ class SqliteDocumentStore implements DocumentStore {
       return foreign;
     })();
   };
+
+  async clientIdOwners(clientIds: number[]): Promise<Map<number, string>> {
+    const owners = new Map<number, string>();
+    // SQLite limits bound parameters per statement; ask in slices.
+    for (let start = 0; start < clientIds.length; start += 500) {
+      const slice = clientIds.slice(start, start + 500);
+      const rows = this.db
+        .prepare(`SELECT client_id, user_id FROM client_ids WHERE client_id IN (${slice.map(() => '?').join(',')})`)
+        .all(...slice) as { client_id: number; user_id: string }[];
+      for (const row of rows) owners.set(Number(row.client_id), row.user_id);
+    }
+    return owners;
+  }
+
+  async listDeletions(key: DocKey, since: string): Promise<DeletionRecord[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT user_id, created_at, data FROM doc_deletions
+         WHERE story_id = ? AND part = ? AND created_at >= ? ORDER BY seq`,
+      )
+      .all(key.storyId, key.part, since) as { user_id: string | null; created_at: string; data: Buffer }[];
+    return rows.map((row) => ({ userId: row.user_id, at: row.created_at, data: new Uint8Array(row.data) }));
+  }
 
   async countLogTail(key: DocKey): Promise<number> {
     const snap = this.selectSnapshot.get(key.storyId, key.part) as { upto_seq: number } | undefined;
@@ -332,6 +370,12 @@ class SqliteStoryStore implements StoryStore {
     this.db.prepare('UPDATE stories SET claim_counts = ? WHERE id = ?').run(JSON.stringify(counts), id);
   }
 
+  async setWorkflow(id: string, state: WorkflowState, changedSinceApproval: boolean): Promise<void> {
+    this.db
+      .prepare('UPDATE stories SET workflow_state = ?, changed_since_approval = ? WHERE id = ?')
+      .run(state, changedSinceApproval ? 1 : 0, id);
+  }
+
   async removeMember(storyId: string, userId: string): Promise<boolean> {
     return (
       this.db.prepare('DELETE FROM story_members WHERE story_id = ? AND user_id = ?').run(storyId, userId).changes > 0
@@ -390,6 +434,97 @@ class SqliteAuditStore implements AuditStore {
   }
 }
 
+interface VersionRow {
+  id: string;
+  story_id: string;
+  kind: VersionKind;
+  name: string | null;
+  created_by: string | null;
+  created_at: string;
+  authors: string;
+  body_snapshot?: Buffer;
+  notes_state?: Buffer;
+}
+
+function parseAuthors(json: string): string[] {
+  try {
+    const parsed: unknown = JSON.parse(json);
+    return Array.isArray(parsed) ? parsed.filter((entry): entry is string => typeof entry === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function toVersionSummary(row: VersionRow): VersionSummaryRecord {
+  return {
+    id: row.id,
+    storyId: row.story_id,
+    kind: row.kind,
+    name: row.name,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    authors: parseAuthors(row.authors),
+  };
+}
+
+function toVersion(row: VersionRow): VersionRecord {
+  return {
+    ...toVersionSummary(row),
+    bodySnapshot: new Uint8Array(row.body_snapshot ?? new Uint8Array()),
+    notesState: new Uint8Array(row.notes_state ?? new Uint8Array()),
+  };
+}
+
+const VERSION_SUMMARY_COLUMNS = 'id, story_id, kind, name, created_by, created_at, authors';
+
+class SqliteVersionStore implements VersionStore {
+  constructor(private readonly db: Db) {}
+
+  async create(version: VersionRecord): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO story_versions (id, story_id, kind, name, created_by, created_at, authors, body_snapshot, notes_state)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        version.id,
+        version.storyId,
+        version.kind,
+        version.name,
+        version.createdBy,
+        version.createdAt,
+        JSON.stringify(version.authors),
+        version.bodySnapshot,
+        version.notesState,
+      );
+  }
+
+  async list(storyId: string): Promise<VersionSummaryRecord[]> {
+    const rows = this.db
+      .prepare(`SELECT ${VERSION_SUMMARY_COLUMNS} FROM story_versions WHERE story_id = ? ORDER BY seq DESC`)
+      .all(storyId) as VersionRow[];
+    return rows.map(toVersionSummary);
+  }
+
+  async get(storyId: string, id: string): Promise<VersionRecord | null> {
+    const row = this.db.prepare('SELECT * FROM story_versions WHERE story_id = ? AND id = ?').get(storyId, id) as
+      | VersionRow
+      | undefined;
+    return row ? toVersion(row) : null;
+  }
+
+  async latest(storyId: string, kind?: VersionKind): Promise<VersionRecord | null> {
+    const row = (
+      kind === undefined
+        ? this.db.prepare('SELECT * FROM story_versions WHERE story_id = ? ORDER BY seq DESC LIMIT 1').get(storyId)
+        : this.db
+            .prepare('SELECT * FROM story_versions WHERE story_id = ? AND kind = ? ORDER BY seq DESC LIMIT 1')
+            .get(storyId, kind)
+    ) as VersionRow | undefined;
+    return row ? toVersion(row) : null;
+  }
+}
+
 /** Opens (creating and migrating when needed) the SQLite store at `file`. */
 export function openSqliteStorage(file: string, options: SqliteOptions = {}): Storage {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -406,6 +541,7 @@ export function openSqliteStorage(file: string, options: SqliteOptions = {}): St
     tokens: new SqliteApiTokenStore(db),
     stories: new SqliteStoryStore(db),
     audit: new SqliteAuditStore(db),
+    versions: new SqliteVersionStore(db),
     async close() {
       db.close();
     },

@@ -3,8 +3,9 @@
  * SQLite store and a PostgreSQL store (several instances) are interchangeable. Every method is
  * async even where SQLite is synchronous, because a networked store is not.
  */
-import type { Role } from '../../shared/api.ts';
+import type { Role, WorkflowState } from '../../shared/api.ts';
 import type { StoryPart } from '../../shared/documentLayout.ts';
+import type { VersionKind } from '../../shared/workflow.ts';
 
 /** Identifies one live document: one part of one story. */
 export interface DocKey {
@@ -17,6 +18,19 @@ export interface UpdateToAppend {
   data: Uint8Array;
   /** The user whose client sent it, or `null` for the server itself. */
   userId: string | null;
+  /**
+   * The part of its delete set that removed content the document still showed, encoded as a Yjs
+   * snapshot with an empty state vector; stored beside the update (same transaction) because Yjs
+   * records no author for a deletion. Omitted when it deletes nothing new.
+   */
+  deletes?: Uint8Array;
+}
+
+/** Who removed what: one stored `UpdateToAppend.deletes`. */
+export interface DeletionRecord {
+  userId: string | null;
+  at: string;
+  data: Uint8Array;
 }
 
 /** What is needed to rebuild a document: the latest snapshot plus the log written after it. */
@@ -48,6 +62,10 @@ export interface DocumentStore {
    * the ids that already belong to someone else.
    */
   claimClientIds(userId: string, clientIds: number[]): Promise<number[]>;
+  /** The owners of those client ids that have one. */
+  clientIdOwners(clientIds: number[]): Promise<Map<number, string>>;
+  /** The deletions stored for a document at or after `since` (ISO time), oldest first. */
+  listDeletions(key: DocKey, since: string): Promise<DeletionRecord[]>;
 }
 
 export interface UserRecord {
@@ -98,6 +116,9 @@ export interface StoryRecord {
   title: string;
   /** Claims by status (as the listing shows them), kept up to date by the server. */
   claimCounts?: Record<string, number>;
+  /** The desk document's state, projected for the listing. */
+  workflowState?: WorkflowState;
+  changedSinceApproval?: boolean;
   createdBy: string;
   createdAt: string;
   updatedAt: string;
@@ -124,6 +145,35 @@ export interface StoryStore {
   /** Keeps the listing's title and change time in step with the live document. */
   touch(id: string, updatedAt: string, title?: string): Promise<void>;
   setClaimCounts(id: string, counts: Record<string, number>): Promise<void>;
+  setWorkflow(id: string, state: WorkflowState, changedSinceApproval: boolean): Promise<void>;
+}
+
+/** A pinned state of a story: the body as a Yjs snapshot (the body keeps its history), the notes whole. */
+export interface VersionRecord {
+  id: string;
+  storyId: string;
+  kind: VersionKind;
+  name: string | null;
+  /** Who made it (`null`: automatic). */
+  createdBy: string | null;
+  createdAt: string;
+  /** Who changed the body since the previous version. */
+  authors: string[];
+  /** `Y.encodeSnapshot` of the body document. */
+  bodySnapshot: Uint8Array;
+  /** `Y.encodeStateAsUpdate` of the notes document (it collects garbage, so a snapshot is not enough). */
+  notesState: Uint8Array;
+}
+
+export type VersionSummaryRecord = Omit<VersionRecord, 'bodySnapshot' | 'notesState'>;
+
+export interface VersionStore {
+  create(version: VersionRecord): Promise<void>;
+  /** A story's versions, newest first. */
+  list(storyId: string): Promise<VersionSummaryRecord[]>;
+  get(storyId: string, id: string): Promise<VersionRecord | null>;
+  /** The newest version (of one kind, when given). */
+  latest(storyId: string, kind?: VersionKind): Promise<VersionRecord | null>;
 }
 
 export interface AuditEntry {
@@ -151,5 +201,6 @@ export interface Storage {
   readonly tokens: ApiTokenStore;
   readonly stories: StoryStore;
   readonly audit: AuditStore;
+  readonly versions: VersionStore;
   close(): Promise<void>;
 }

@@ -78,4 +78,30 @@ export const MIGRATIONS: readonly string[] = [
     first_seen TEXT NOT NULL
   );
   `,
+  `
+  ALTER TABLE stories ADD COLUMN workflow_state TEXT NOT NULL DEFAULT 'draft';
+  ALTER TABLE stories ADD COLUMN changed_since_approval INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE doc_deletions (
+    seq {serial},
+    story_id TEXT NOT NULL,
+    part TEXT NOT NULL,
+    user_id TEXT,
+    created_at TEXT NOT NULL,
+    data {blob} NOT NULL
+  );
+  CREATE INDEX doc_deletions_by_doc ON doc_deletions (story_id, part, created_at);
+  CREATE TABLE story_versions (
+    seq {serial},
+    id TEXT NOT NULL UNIQUE,
+    story_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT,
+    created_by TEXT,
+    created_at TEXT NOT NULL,
+    authors TEXT NOT NULL,
+    body_snapshot {blob} NOT NULL,
+    notes_state {blob} NOT NULL
+  );
+  CREATE INDEX story_versions_by_story ON story_versions (story_id, seq);
+  `,
 ];
