@@ -29,15 +29,18 @@ import { sessionRoutes } from './routes/sessionRoutes.ts';
 import { storyRoutes } from './routes/storyRoutes.ts';
 import { tokenRoutes } from './routes/tokenRoutes.ts';
 import { userRoutes } from './routes/userRoutes.ts';
+import { workflowRoutes } from './routes/workflowRoutes.ts';
 import { openSqliteStorage } from './storage/SqliteStorage.ts';
 import type { Storage } from './storage/Storage.ts';
 import { StoryListing } from './storyListing.ts';
+import { Workflow } from './workflow/Workflow.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     storage: Storage;
     rooms: RoomManager;
     config: ResolvedConfig;
+    workflow: Workflow;
   }
 }
 
@@ -55,6 +58,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   const storage = options.storage ?? openSqliteStorage(join(resolve(options.dataDir ?? 'data'), 'sourcedesk.db'));
   const listing = new StoryListing(storage.stories, app.log);
   let keeper: ClaimKeeper | null = null;
+  let workflow: Workflow | null = null;
   const rooms = new RoomManager({
     store: storage.documents,
     log: app.log,
@@ -62,6 +66,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
       afterChange: (room, userIds) => {
         listing.noteChange(room);
         keeper?.noteChange(room, userIds);
+        workflow?.noteChange(room, userIds);
       },
       validate: (room, conn, update) =>
         room.key.part === 'notes' ? refuseNotesUpdate(room.doc, update, conn.role) : null,
@@ -79,13 +84,19 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   });
   keeper = new ClaimKeeper(rooms, app.log, (storyId, counts) => storage.stories.setClaimCounts(storyId, counts));
   const claimKeeper = keeper;
+  workflow = new Workflow(storage, rooms, app.log, {
+    ...(options.versionPauseMs === undefined ? {} : { pauseMs: options.versionPauseMs }),
+  });
+  const desk = workflow;
   app.decorate('storage', storage);
   app.decorate('rooms', rooms);
   app.decorate('config', config);
+  app.decorate('workflow', desk);
 
   // Order matters on close: sockets and rooms first (storing what is pending), then the store.
   app.addHook('preClose', async () => {
     await claimKeeper.close();
+    await desk.close();
     await rooms.shutdown();
     await listing.close();
   });
@@ -126,6 +137,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   await app.register(userRoutes);
   await app.register(storyRoutes);
   await app.register(claimRoutes);
+  await app.register(workflowRoutes);
   await app.register(collabRoute);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/api/health', { schema: { hide: true } }, async () => ({ ok: true }));

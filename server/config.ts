@@ -29,6 +29,8 @@ export interface ServerOptions {
   unloadGraceMs?: number;
   /** Compact a room's log after this many updates. */
   compactAfterUpdates?: number;
+  /** After this long without edits to a story's body, a version is taken (default 2 minutes). */
+  versionPauseMs?: number;
 }
 
 export interface ResolvedConfig {

@@ -46,6 +46,8 @@ export const StorySummary = z.object({
   createdBy: z.string(),
   role: Role,
   workflowState: WorkflowState,
+  /** Approved or published, and the body changed since the approval. */
+  changedSinceApproval: z.boolean(),
   claimCounts: z.record(z.string(), z.number().int()),
 });
 export type StorySummary = z.infer<typeof StorySummary>;

@@ -8,15 +8,8 @@ import * as Y from 'yjs';
 import { anchorRange, flattenBody } from '../shared/anchors.ts';
 import { readClaims } from '../shared/claims.ts';
 import { type CollabClient, connectClient, waitFor } from './helpers/collabClient.ts';
-import {
-  api,
-  createStory,
-  login,
-  startTestServer,
-  type TestServer,
-  type TestUser,
-  tokenFor,
-} from './helpers/testServer.ts';
+import { openNewsroom, paragraphText } from './helpers/newsroom.ts';
+import { api, type TestServer, type TestUser, tokenFor } from './helpers/testServer.ts';
 
 const servers: TestServer[] = [];
 const clients: CollabClient[] = [];
@@ -42,63 +35,8 @@ const STORY = [
   'According to the city, the plan costs $4 million.',
 ];
 
-async function newsroom() {
-  const server = await startTestServer();
-  servers.push(server);
-  const people: Record<string, TestUser & { cookie: string }> = {};
-  for (const name of ['edna', 'rita', 'fay', 'vic']) {
-    const user = await server.addUser(name);
-    people[name] = { ...user, cookie: await login(server.url, name, user.password) };
-  }
-  const edna = people.edna as TestUser & { cookie: string };
-  const story = await createStory(server.url, edna.cookie, 'Harbour budget');
-  for (const [name, role] of [
-    ['rita', 'reporter'],
-    ['fay', 'fact-checker'],
-    ['vic', 'viewer'],
-  ] as const) {
-    const person = people[name] as TestUser;
-    await api(
-      server.url,
-      'PUT',
-      `/api/stories/${story.id}/members/${person.user.id}`,
-      { cookie: edna.cookie },
-      { role },
-    );
-  }
-  // The reporter writes the story through a live client.
-  const writer = connectClient(server.collabUrl, story.id, 'body', {
-    token: await tokenFor(server.url, people.rita as TestUser),
-  });
-  clients.push(writer);
-  await writer.synced;
-  const fragment = writer.doc.getXmlFragment('body');
-  writer.doc.transact(() => {
-    fragment.delete(0, fragment.length);
-    fragment.insert(
-      0,
-      STORY.map((text) => {
-        const paragraph = new Y.XmlElement('paragraph');
-        paragraph.insert(0, [new Y.XmlText(text)]);
-        return paragraph;
-      }),
-    );
-  });
-  const call = <T>(who: string, method: string, path: string, body?: unknown) =>
-    api<T>(
-      server.url,
-      method,
-      `/api/stories/${story.id}${path}`,
-      { cookie: (people[who] as { cookie: string }).cookie },
-      body,
-    );
-  // Wait until the server has the text.
-  const started = Date.now();
-  while ((await call<{ text: string }[]>('edna', 'GET', '/sentences')).body.length < 4) {
-    if (Date.now() - started > 10_000) throw new Error('server never got the story');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return { server, story, people, writer, call };
+function newsroom() {
+  return openNewsroom({ servers, clients }, STORY);
 }
 
 type Call = Awaited<ReturnType<typeof newsroom>>['call'];
@@ -112,10 +50,6 @@ async function claimWhen(call: Call, id: string, done: (view: ClaimView) => bool
     view = (await call<{ claims: ClaimView[] }>('edna', 'GET', '/claims')).body.claims.find((claim) => claim.id === id);
   } while ((view === undefined || !done(view)) && Date.now() - started < 10_000);
   return view;
-}
-
-function paragraphText(doc: Y.Doc, index: number): Y.XmlText {
-  return (doc.getXmlFragment('body').get(index) as Y.XmlElement).get(0) as Y.XmlText;
 }
 
 describe('claims API', () => {

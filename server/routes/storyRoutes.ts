@@ -30,9 +30,9 @@ function toSummary(story: StoryWithRole): StorySummary {
     updatedAt: story.updatedAt,
     createdBy: story.createdBy,
     role: story.role,
-    // The desk document (workflow) gets its listing projection with the workflow feature; until
-    // then every story is a draft.
-    workflowState: 'draft',
+    // Projected from the desk document whenever the server writes it.
+    workflowState: story.workflowState ?? 'draft',
+    changedSinceApproval: story.changedSinceApproval ?? false,
     claimCounts: story.claimCounts ?? {},
   };
 }
