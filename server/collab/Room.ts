@@ -120,7 +120,7 @@ export class Room {
       if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot);
       for (const entry of stored.updates) Y.applyUpdate(doc, entry.data);
     });
-    const lastSeq = stored.updates.at(-1)?.seq ?? stored.snapshotSeq;
+    const lastSeq = stored.updates.reduce((max, entry) => Math.max(max, entry.seq), stored.snapshotSeq);
     return new Room(key, store, log, hooks, lastSeq, stored.updates.length, doc);
   }
 

@@ -542,6 +542,9 @@ export function openSqliteStorage(file: string, options: SqliteOptions = {}): St
     stories: new SqliteStoryStore(db),
     audit: new SqliteAuditStore(db),
     versions: new SqliteVersionStore(db),
+    async ping() {
+      db.prepare('SELECT 1').get();
+    },
     async close() {
       db.close();
     },

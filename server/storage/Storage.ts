@@ -202,5 +202,7 @@ export interface Storage {
   readonly stories: StoryStore;
   readonly audit: AuditStore;
   readonly versions: VersionStore;
+  /** Resolves when the store answers a trivial query (readiness). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
