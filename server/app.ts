@@ -19,9 +19,11 @@ import {
 } from 'fastify-type-provider-zod';
 import { audit } from './audit.ts';
 import { authPlugin } from './auth/authPlugin.ts';
+import { newId } from './auth/secrets.ts';
 import { ClaimKeeper } from './claims/ClaimKeeper.ts';
 import { refuseNotesUpdate } from './claims/notesValidation.ts';
 import { collabRoute } from './collab/collabRoute.ts';
+import { connectRedisBus, type InstanceBus } from './collab/InstanceBus.ts';
 import { RoomManager } from './collab/RoomManager.ts';
 import { type ResolvedConfig, resolveConfig, type ServerOptions } from './config.ts';
 import { claimRoutes } from './routes/claimRoutes.ts';
@@ -57,6 +59,15 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   const ownsStorage = options.storage === undefined;
   const storage = options.storage ?? openSqliteStorage(join(resolve(options.dataDir ?? 'data'), 'sourcedesk.db'));
   const listing = new StoryListing(storage.stories, app.log);
+  const bus: InstanceBus | undefined =
+    options.redisUrl === undefined
+      ? undefined
+      : await connectRedisBus({
+          url: options.redisUrl,
+          instanceId: options.instanceId ?? newId(),
+          ...(options.redisPrefix === undefined ? {} : { prefix: options.redisPrefix }),
+          onError: (error) => app.log.warn({ err: error }, 'redis'),
+        });
   let keeper: ClaimKeeper | null = null;
   let workflow: Workflow | null = null;
   const rooms = new RoomManager({
@@ -68,6 +79,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
         keeper?.noteChange(room, userIds);
         workflow?.noteChange(room, userIds);
       },
+      afterRemoteChange: (room) => workflow?.noteRemoteChange(room),
       validate: (room, conn, update) =>
         room.key.part === 'notes' ? refuseNotesUpdate(room.doc, update, conn.role) : null,
       onRefused: (room, conn, reason) => {
@@ -81,6 +93,8 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     },
     ...(options.unloadGraceMs === undefined ? {} : { unloadGraceMs: options.unloadGraceMs }),
     ...(options.compactAfterUpdates === undefined ? {} : { compactAfterUpdates: options.compactAfterUpdates }),
+    ...(bus === undefined ? {} : { bus }),
+    ...(options.healIntervalMs === undefined ? {} : { healIntervalMs: options.healIntervalMs }),
   });
   keeper = new ClaimKeeper(rooms, app.log, (storyId, counts) => storage.stories.setClaimCounts(storyId, counts));
   const claimKeeper = keeper;
@@ -99,6 +113,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     await desk.close();
     await rooms.shutdown();
     await listing.close();
+    await bus?.close();
   });
   app.addHook('onClose', async () => {
     if (ownsStorage) await storage.close();
@@ -140,7 +155,18 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   await app.register(workflowRoutes);
   await app.register(collabRoute);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // Liveness: the process answers. Readiness: it can also reach its storage and, with several
+  // instances, Redis (a load balancer sends it no new sockets otherwise).
   app.get('/api/health', { schema: { hide: true } }, async () => ({ ok: true }));
+  app.get('/api/ready', { schema: { hide: true } }, async (_request, reply) => {
+    const storageReady = await storage.ping().then(
+      () => true,
+      () => false,
+    );
+    const redisReady = bus === undefined ? null : bus.isReady();
+    const ready = storageReady && redisReady !== false;
+    return reply.code(ready ? 200 : 503).send({ ready, storage: storageReady, redis: redisReady });
+  });
 
   const clientDir = options.clientDir === undefined ? join(projectRoot, 'dist', 'client') : options.clientDir;
   const servesClient = clientDir !== null && existsSync(join(clientDir, 'index.html'));

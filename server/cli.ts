@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { DisplayName, Password, Username } from '../shared/api.ts';
 import { buildServer } from './app.ts';
 import { generatePassword } from './auth/passwords.ts';
+import { openPostgresStorage } from './storage/PostgresStorage.ts';
 import { openSqliteStorage } from './storage/SqliteStorage.ts';
 import type { Storage } from './storage/Storage.ts';
 import { createUser } from './users.ts';
@@ -15,7 +16,9 @@ import { createUser } from './users.ts';
 const USAGE = `Usage:
   sourcedesk serve
       env PORT (default 8787), HOST (default 127.0.0.1), DATA_DIR (default ./data),
-          LOG_LEVEL (default info), ALLOWED_ORIGINS (comma-separated, besides the server's own)
+          LOG_LEVEL (default info), ALLOWED_ORIGINS (comma-separated, besides the server's own),
+          DATABASE_URL (postgres://...: PostgreSQL instead of SQLite), DATABASE_SCHEMA,
+          REDIS_URL (redis://...: several instances share rooms), INSTANCE_ID
   sourcedesk user add <username> --password <password> [--admin] [--name "Full Name"]`;
 
 function fail(message: string): never {
@@ -27,7 +30,13 @@ function dataDir(): string {
   return resolve(process.env.DATA_DIR ?? 'data');
 }
 
-function openStorage(): Storage {
+/** PostgreSQL when `DATABASE_URL` is set (several instances), else SQLite under `DATA_DIR`. */
+async function openStorage(): Promise<Storage> {
+  const url = process.env.DATABASE_URL;
+  if (url !== undefined && url !== '') {
+    const schema = process.env.DATABASE_SCHEMA;
+    return openPostgresStorage(url, schema === undefined || schema === '' ? {} : { schema });
+  }
   return openSqliteStorage(join(dataDir(), 'sourcedesk.db'));
 }
 
@@ -36,12 +45,17 @@ async function serve(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     fail(`PORT must be a port number, not "${process.env.PORT}"`);
   const host = process.env.HOST ?? '127.0.0.1';
-  const storage = openStorage();
+  const storage = await openStorage();
   let firstAdmin: { username: string; password: string } | null = null;
   if ((await storage.users.count()) === 0) {
     const password = generatePassword();
-    await createUser(storage, { username: 'admin', password, name: 'Newsroom admin', isAdmin: true });
-    firstAdmin = { username: 'admin', password };
+    try {
+      await createUser(storage, { username: 'admin', password, name: 'Newsroom admin', isAdmin: true });
+      firstAdmin = { username: 'admin', password };
+    } catch (error) {
+      // Another instance starting at the same moment made the first account.
+      if ((await storage.users.findByUsername('admin')) === null) throw error;
+    }
   }
   const app = await buildServer({
     storage,
@@ -50,6 +64,8 @@ async function serve(): Promise<void> {
       .split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
+    ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
+    ...(process.env.INSTANCE_ID ? { instanceId: process.env.INSTANCE_ID } : {}),
   });
   let stopping = false;
   const stop = (signal: string) => {
@@ -97,7 +113,7 @@ async function userAdd(args: string[]): Promise<void> {
   if (!checkedPassword.success) fail(`password: ${checkedPassword.error.issues[0]?.message}`);
   if (values.name !== undefined && !DisplayName.safeParse(values.name).success)
     fail('--name must be 1 to 100 characters');
-  const storage = openStorage();
+  const storage = await openStorage();
   try {
     if (await storage.users.findByUsername(checkedName.data)) fail(`user "${checkedName.data}" already exists`);
     const user = await createUser(storage, {

@@ -31,6 +31,14 @@ export interface ServerOptions {
   compactAfterUpdates?: number;
   /** After this long without edits to a story's body, a version is taken (default 2 minutes). */
   versionPauseMs?: number;
+  /** Redis shared by several instances (`redis://...`); without it this instance is alone. */
+  redisUrl?: string;
+  /** Channel prefix on Redis (several newsrooms, or tests, on one Redis). */
+  redisPrefix?: string;
+  /** This instance's name on the bus (random by default). */
+  instanceId?: string;
+  /** How often instances compare open rooms' state vectors, in ms (default 5 s). */
+  healIntervalMs?: number;
 }
 
 export interface ResolvedConfig {

@@ -23,6 +23,14 @@ import { inspectUpdate } from './updateNovelty.ts';
 
 /** Transaction origin of changes made by the server itself (API calls, migrations). */
 export const SERVER_ORIGIN = Symbol('sourcedesk-server');
+/** Origin of changes that another instance stored (or that were healed from storage). */
+export const REMOTE_ORIGIN = Symbol('sourcedesk-remote');
+
+/** Where a room sends what other instances must see (set when instances share a bus). */
+export interface RoomOutbox {
+  update(update: Uint8Array): void;
+  awareness(update: Uint8Array): void;
+}
 
 interface PendingUpdate {
   /** `null` marks a message that held nothing new: it is only acknowledged, in order. */
@@ -40,6 +48,8 @@ interface PendingUpdate {
 export interface RoomHooks {
   /** Called after a batch of updates has been stored and applied. */
   afterChange?(room: Room, userIds: (string | null)[]): void;
+  /** Called after another instance's update (or a heal from storage) was applied. */
+  afterRemoteChange?(room: Room): void;
   /** Called when a connection's update is refused (for the audit log). */
   onRefused?(room: Room, conn: CollabConnection, reason: string): void;
   /**
@@ -80,6 +90,11 @@ export class Room {
   private readonly connections = new Map<CollabConnection, Set<number>>();
   /** Which connection announced each awareness client id. */
   private readonly awarenessOwners = new Map<number, CollabConnection>();
+  /** Awareness client ids announced through another instance (no local connection may claim them). */
+  private readonly remoteAwareness = new Set<number>();
+  /** Set by the room manager when instances share a bus. */
+  outbox: RoomOutbox | null = null;
+  private healing: Promise<void> | null = null;
   /** Updates refused since the room loaded (for tests and metrics). */
   refusedUpdates = 0;
   /** Client ids already checked to belong to a user (ownership never changes). */
@@ -187,7 +202,7 @@ export class Room {
         // and always under its own session's identity.
         const entries = decodeAwarenessUpdate(decoding.readVarUint8Array(decoder)).filter((entry) => {
           const owner = this.awarenessOwners.get(entry.clientID);
-          return owner === undefined || owner === conn;
+          return (owner === undefined && !this.remoteAwareness.has(entry.clientID)) || owner === conn;
         });
         if (entries.length === 0) return;
         const update = encodeAwarenessUpdate(stampIdentity(entries, { ...conn.user, role: conn.role }));
@@ -361,6 +376,8 @@ export class Room {
           continue;
         }
       }
+      // Stored: now other instances may see them too.
+      if (this.outbox !== null) for (const pending of updates) this.outbox.update(pending.update as Uint8Array);
       for (const pending of batch) {
         if (pending.update !== null) {
           try {
@@ -410,6 +427,61 @@ export class Room {
     pending.done.resolve();
   }
 
+  /** Applies an update another instance stored (it is not stored again, nor sent back out). */
+  applyRemote(update: Uint8Array): void {
+    if (this.destroyed) return;
+    try {
+      Y.applyUpdate(this.doc, update, REMOTE_ORIGIN);
+    } catch (error) {
+      this.log.warn({ err: error, room: this.name }, 'update from another instance failed to apply');
+      return;
+    }
+    this.hooks.afterRemoteChange?.(this);
+  }
+
+  /** Applies awareness changes announced through another instance. */
+  applyRemoteAwareness(update: Uint8Array): void {
+    if (this.destroyed) return;
+    try {
+      awarenessProtocol.applyAwarenessUpdate(this.awareness, update, REMOTE_ORIGIN);
+    } catch (error) {
+      this.log.warn({ err: error, room: this.name }, 'awareness from another instance failed to apply');
+    }
+  }
+
+  /** Whether a state vector (another instance's) holds anything this room lacks. */
+  lacksAnythingOf(stateVector: Uint8Array): boolean {
+    for (const [client, clock] of Y.decodeStateVector(stateVector)) {
+      if (clock > Y.getState(this.doc.store, client)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Applies everything storage holds for this document: what another instance stored and published
+   * while this one was not listening (a Redis restart) is there, because updates are stored first.
+   */
+  healFromStore(): Promise<void> {
+    this.healing ??= (async () => {
+      try {
+        const stored = await this.store.loadDocument(this.key);
+        if (this.destroyed) return;
+        Y.transact(
+          this.doc,
+          () => {
+            if (stored.snapshot) Y.applyUpdate(this.doc, stored.snapshot);
+            for (const entry of stored.updates) Y.applyUpdate(this.doc, entry.data);
+          },
+          REMOTE_ORIGIN,
+        );
+        this.hooks.afterRemoteChange?.(this);
+      } finally {
+        this.healing = null;
+      }
+    })();
+    return this.healing;
+  }
+
   /** Resolves when every update received so far has been stored (or refused). */
   async settled(): Promise<void> {
     while (this.flushing) await this.flushing;
@@ -457,6 +529,12 @@ export class Room {
     origin: unknown,
   ): void => {
     const changed = [...added, ...updated, ...removed];
+    if (origin === REMOTE_ORIGIN) {
+      for (const id of added) this.remoteAwareness.add(id);
+    } else if (this.outbox !== null && changed.length > 0) {
+      this.outbox.awareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
+    }
+    for (const id of removed) this.remoteAwareness.delete(id);
     const conn = origin as CollabConnection;
     const owned = this.connections.get(conn);
     if (owned !== undefined) {

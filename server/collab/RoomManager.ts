@@ -4,10 +4,12 @@
  * a snapshot in the background.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import * as Y from 'yjs';
 import type { Role } from '../../shared/api.ts';
 import { CloseCode } from '../../shared/protocol.ts';
 import type { DocKey, DocumentStore } from '../storage/Storage.ts';
 import type { CollabConnection } from './Connection.ts';
+import { BusKind, type InstanceBus } from './InstanceBus.ts';
 import { Room, type RoomHooks } from './Room.ts';
 
 export interface RoomManagerOptions {
@@ -18,6 +20,10 @@ export interface RoomManagerOptions {
   unloadGraceMs?: number;
   /** Compact a room's log once this many entries follow its snapshot. */
   compactAfterUpdates?: number;
+  /** Other instances of the same newsroom (Redis); without it this instance is alone. */
+  bus?: InstanceBus;
+  /** How often open rooms' state vectors are exchanged between instances, in ms. */
+  healIntervalMs?: number;
 }
 
 function keyString(key: DocKey): string {
@@ -36,7 +42,22 @@ export class RoomManager {
   private readonly unloadGraceMs: number;
   private readonly compactAfterUpdates: number;
 
+  private readonly healTimer: NodeJS.Timeout | null = null;
+
   constructor(private readonly options: RoomManagerOptions) {
+    const bus = options.bus;
+    if (bus !== undefined) {
+      // Instances tell each other what they have; whoever lacks something reads it from storage.
+      this.healTimer = setInterval(() => {
+        for (const room of this.rooms.values())
+          bus.publish(room.name, BusKind.stateVector, Y.encodeStateVector(room.doc));
+      }, options.healIntervalMs ?? 5000);
+      this.healTimer.unref();
+      bus.onReconnect(() => {
+        // Messages published while Redis was away are lost to us; storage has them.
+        for (const room of this.rooms.values()) this.heal(room);
+      });
+    }
     this.unloadGraceMs = options.unloadGraceMs ?? 5000;
     this.compactAfterUpdates = options.compactAfterUpdates ?? 500;
     const userHook = options.hooks?.afterChange;
@@ -107,9 +128,33 @@ export class RoomManager {
     const load = (async () => {
       // A room that is still being written out must finish before it is read back.
       await this.unloading.get(name);
-      const room = await Room.load(key, this.options.store, this.options.log, this.hooks);
-      this.rooms.set(name, room);
-      return room;
+      const bus = this.options.bus;
+      if (bus === undefined) {
+        const room = await Room.load(key, this.options.store, this.options.log, this.hooks);
+        this.rooms.set(name, room);
+        return room;
+      }
+      // Subscribe first, then load: whatever is published in between is held and applied after.
+      let room: Room | null = null;
+      const early: [BusKind, Uint8Array][] = [];
+      await bus.subscribe(name, (kind, payload) => {
+        if (room === null) early.push([kind, payload.slice()]);
+        else this.fromBus(room, kind, payload);
+      });
+      try {
+        room = await Room.load(key, this.options.store, this.options.log, this.hooks);
+      } catch (error) {
+        await bus.unsubscribe(name);
+        throw error;
+      }
+      const loaded: Room = room;
+      loaded.outbox = {
+        update: (update) => bus.publish(name, BusKind.update, update),
+        awareness: (update) => bus.publish(name, BusKind.awareness, update),
+      };
+      for (const [kind, payload] of early) this.fromBus(loaded, kind, payload);
+      this.rooms.set(name, loaded);
+      return loaded;
     })();
     this.loading.set(name, load);
     try {
@@ -144,6 +189,26 @@ export class RoomManager {
       this.options.log.error({ err: error, room: room.name }, 'compaction on unload failed');
     }
     room.destroy();
+    await this.options.bus?.unsubscribe(room.name);
+  }
+
+  /** A message from another instance about an open room. */
+  private fromBus(room: Room, kind: BusKind, payload: Uint8Array): void {
+    if (kind === BusKind.update) room.applyRemote(payload);
+    else if (kind === BusKind.awareness) room.applyRemoteAwareness(payload);
+    else if (kind === BusKind.stateVector && room.lacksAnythingOf(payload)) {
+      // The update may simply still be on its way: look again shortly before reading storage.
+      const stateVector = payload.slice();
+      setTimeout(() => {
+        if (this.rooms.get(room.name) === room && room.lacksAnythingOf(stateVector)) this.heal(room);
+      }, 1000).unref();
+    }
+  }
+
+  private heal(room: Room): void {
+    room.healFromStore().catch((error: unknown) => {
+      this.options.log.warn({ err: error, room: room.name }, 'healing from storage failed; will retry');
+    });
   }
 
   private compactInBackground(room: Room): void {
@@ -183,6 +248,7 @@ export class RoomManager {
   /** Stops taking rooms, stores what is pending, compacts, and closes every connection with 1001. */
   async shutdown(): Promise<void> {
     this.closed = true;
+    if (this.healTimer !== null) clearInterval(this.healTimer);
     for (const timer of this.unloadTimers.values()) clearTimeout(timer);
     this.unloadTimers.clear();
     await Promise.allSettled([...this.loading.values()]);

@@ -156,6 +156,13 @@ export class Workflow {
     );
   }
 
+  /** Another instance changed a room: what we knew of its desk may be stale. */
+  noteRemoteChange(room: Room): void {
+    if (room.key.part !== 'desk') return;
+    const state = this.stories.get(room.key.storyId);
+    if (state !== undefined) delete state.flagNeeded;
+  }
+
   private async flagIfApproved(storyId: string, by: string | null): Promise<void> {
     const state = this.state(storyId);
     if (state.flagNeeded === false) return;
