@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
 import { openPostgresStorage } from '../server/storage/PostgresStorage.ts';
 import type { Storage } from '../server/storage/Storage.ts';
 import { DATABASE_URL, dropSchema, newSchemaName } from './helpers/backends.ts';
@@ -151,6 +151,53 @@ describe('several instances', () => {
       'both instances converge after Redis is back',
       20_000,
     );
+  });
+
+  it('survives a short PostgreSQL outage: nothing unstored is shown, clients resend, all converges', async () => {
+    const { schema, redis } = await sharedServices();
+    // The instance reaches PostgreSQL through a proxy that the test cuts and restores.
+    const database = new URL(DATABASE_URL);
+    const databasePort = Number(database.port || 5432);
+    let proxy = await startLoadBalancer([databasePort]);
+    const proxyPort = proxy.port;
+    cleanups.push(() => proxy.close());
+    database.host = `127.0.0.1:${proxyPort}`;
+    const storage = await openPostgresStorage(database.toString(), { schema, maxConnections: 4 });
+    const server = await startTestServer({ storage, redisUrl: redis.url });
+    cleanups.push(async () => {
+      await server.close();
+      await storage.close();
+    });
+    const rita = await server.addUser('rita');
+    const story = await createStory(server.url, await login(server.url, 'rita', rita.password), 'Outage');
+    const token = await tokenFor(server.url, rita);
+    const writer = track(connectClient(server.collabUrl, story.id, 'body', { token }));
+    const reader = track(connectClient(server.collabUrl, story.id, 'body', { token }));
+    await Promise.all([writer.synced, reader.synced]);
+    const before = await typeWords(writer, 'a', 10);
+    await waitFor(() => containsAll(bodyText(reader.doc), before), 'reader has the first words');
+
+    await proxy.close();
+    const during = await typeWords(writer, 'x', 10);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Nothing that could not be stored reached anyone else.
+    expect(
+      bodyText(reader.doc)
+        .split(/\s+/)
+        .some((word) => word.startsWith('x')),
+    ).toBe(false);
+
+    proxy = await startLoadBalancer([databasePort], proxyPort);
+    const after = await typeWords(writer, 'p', 5);
+    const all = [...before, ...during, ...after];
+    await waitFor(() => containsAll(bodyText(reader.doc), all), 'everything reaches the reader', 30_000);
+    // And all of it is stored.
+    await server.app.rooms.peek({ storyId: story.id, part: 'body' })?.settled();
+    const stored = await storage.documents.loadDocument({ storyId: story.id, part: 'body' });
+    const rebuilt = new Y.Doc({ gc: false });
+    if (stored.snapshot) Y.applyUpdate(rebuilt, stored.snapshot);
+    for (const entry of stored.updates) Y.applyUpdate(rebuilt, entry.data);
+    expect(containsAll(bodyText(rebuilt), all)).toBe(true);
   });
 
   it('loses nothing when an instance is killed mid-typing; its clients carry on through the other', async () => {

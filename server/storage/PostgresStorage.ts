@@ -617,6 +617,8 @@ export async function openPostgresStorage(url: string, options: PostgresOptions 
   });
   // An idle connection that the server drops (restart, outage) must not crash the process.
   pool.on('error', () => undefined);
+  // A connection lost while checked out reports on the client too; its query rejects anyway.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await migrate(pool);

@@ -69,8 +69,11 @@ export interface LoadBalancer {
   close(): Promise<void>;
 }
 
-/** Forwards each connection to the first of `ports` that accepts it (a dead instance is skipped). */
-export async function startLoadBalancer(ports: number[]): Promise<LoadBalancer> {
+/**
+ * Forwards each connection to the first of `ports` that accepts it (a dead instance is skipped).
+ * Closing it cuts every connection through it: a network outage, as the two sides see it.
+ */
+export async function startLoadBalancer(ports: number[], listenPort?: number): Promise<LoadBalancer> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     sockets.add(client);
@@ -103,7 +106,7 @@ export async function startLoadBalancer(ports: number[]): Promise<LoadBalancer> 
     };
     tryPort(0);
   });
-  const port = await freePort();
+  const port = listenPort ?? (await freePort());
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     port,
