@@ -148,7 +148,12 @@ describe('live co-editing', () => {
       return room !== undefined && bodyText(room.doc) === expected;
     }, 'server caught up');
     await server.app.rooms.peek(key)?.settled();
-    const stored = await server.app.storage.documents.loadDocument(key);
+    // Compaction runs in the background: wait for the snapshot to be written.
+    let stored = await server.app.storage.documents.loadDocument(key);
+    for (let tries = 0; stored.snapshot === null && tries < 200; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      stored = await server.app.storage.documents.loadDocument(key);
+    }
     expect(stored.snapshot).not.toBeNull();
     expect(stored.updates.length).toBeLessThan(180);
     const rebuilt = await rebuildStoredDoc(server.app.storage.documents, key);

@@ -2,14 +2,27 @@
  * Starts the real server (`buildServer`) on a free port with real SQLite in a temp dir, and offers
  * the calls every integration test needs: accounts, logins, tokens, stories.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, type ServerOptions } from '../../server/app.ts';
-import type { UserRecord } from '../../server/storage/Storage.ts';
+import { openPostgresStorage } from '../../server/storage/PostgresStorage.ts';
+import type { Storage, UserRecord } from '../../server/storage/Storage.ts';
 import { createUser } from '../../server/users.ts';
 import type { StorySummary } from '../../shared/api.ts';
+import { DATABASE_URL, dropSchema } from './backends.ts';
+
+/**
+ * `SOURCEDESK_TEST_STORAGE=postgres` (the `postgres` Vitest project) runs the integration suites
+ * on PostgreSQL: each data dir gets its own schema, so a restart on the same dir finds its data.
+ */
+const ON_POSTGRES = process.env.SOURCEDESK_TEST_STORAGE === 'postgres';
+
+function schemaFor(dataDir: string): string {
+  return `t_${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`;
+}
 
 export interface TestServer {
   app: FastifyInstance;
@@ -35,7 +48,17 @@ export function makeDataDir(): string {
 
 export async function startTestServer(options: ServerOptions & { dataDir?: string } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? makeDataDir();
-  const app = await buildServer({ clientDir: null, unloadGraceMs: 200, ...options, dataDir });
+  const owned: Storage | undefined =
+    ON_POSTGRES && options.storage === undefined
+      ? await openPostgresStorage(DATABASE_URL, { schema: schemaFor(dataDir), maxConnections: 4 })
+      : undefined;
+  const app = await buildServer({
+    clientDir: null,
+    unloadGraceMs: 200,
+    ...options,
+    dataDir,
+    ...(owned === undefined ? {} : { storage: owned }),
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
@@ -57,7 +80,11 @@ export async function startTestServer(options: ServerOptions & { dataDir?: strin
     },
     async close(closeOptions = {}) {
       await app.close();
-      if (!closeOptions.keepData) rmSync(dataDir, { recursive: true, force: true });
+      await owned?.close();
+      if (!closeOptions.keepData) {
+        rmSync(dataDir, { recursive: true, force: true });
+        if (owned !== undefined) await dropSchema(schemaFor(dataDir));
+      }
     },
   };
 }
