@@ -223,6 +223,15 @@ export function updateClaim(doc: Y.Doc, id: string, fields: Partial<Omit<ClaimRe
   return true;
 }
 
+/** Deletes a claim and its discussion; returns false when there is no such claim. */
+export function deleteClaim(doc: Y.Doc, id: string): boolean {
+  const { claims, threads } = notesMaps(doc);
+  if (!claims.has(id)) return false;
+  claims.delete(id);
+  threads.delete(id);
+  return true;
+}
+
 export function writeSource(doc: Y.Doc, source: SourceRecord): void {
   const map = new Y.Map<unknown>();
   for (const [key, value] of Object.entries(source)) map.set(key, value);

@@ -53,6 +53,26 @@ async function claimWhen(call: Call, id: string, done: (view: ClaimView) => bool
 }
 
 describe('claims API', () => {
+  it('lets an editor delete a claim: gone live for everyone, and audited', async () => {
+    const { server, story, people, call } = await newsroom();
+    const claim = (await call<ClaimView>('fay', 'POST', '/claims', { quote: 'the plan costs $4 million' })).body;
+    const notes = connectClient(server.collabUrl, story.id, 'notes', {
+      token: await tokenFor(server.url, people.vic as TestUser),
+    });
+    clients.push(notes);
+    await notes.synced;
+    expect(readClaims(notes.doc).has(claim.id)).toBe(true);
+    expect((await call('fay', 'DELETE', `/claims/${claim.id}`)).status).toBe(403);
+    expect((await call('edna', 'DELETE', `/claims/${claim.id}`)).status).toBe(204);
+    expect((await call('edna', 'DELETE', `/claims/${claim.id}`)).status).toBe(404);
+    await waitFor(() => !readClaims(notes.doc).has(claim.id), 'the deletion reaches a live client');
+    const listed = (await call<{ claims: ClaimView[] }>('vic', 'GET', '/claims')).body.claims;
+    expect(listed.map((view) => view.id)).not.toContain(claim.id);
+    const audit = (await call<{ entries: { action: string; detail: { claim?: string } }[] }>('edna', 'GET', '/audit'))
+      .body.entries;
+    expect(audit.find((entry) => entry.action === 'claim-deleted')?.detail.claim).toBe(claim.id);
+  });
+
   it('lists sentences with attribution and whether they need a source', async () => {
     const { call } = await newsroom();
     const sentences = (

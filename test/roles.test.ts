@@ -343,6 +343,9 @@ describe('the API enforces the same matrix', () => {
       'PUT members': { viewer: 403, 'fact-checker': 403, reporter: 403, editor: 200, outsider: 404 },
       'GET audit': { viewer: 200, 'fact-checker': 200, reporter: 200, editor: 200, outsider: 404 },
       'GET claims': { viewer: 200, 'fact-checker': 200, reporter: 200, editor: 200, outsider: 404 },
+      'DELETE claim': { viewer: 403, 'fact-checker': 403, reporter: 403, editor: 204, outsider: 404 },
+      'POST versions': { viewer: 403, 'fact-checker': 403, reporter: 201, editor: 201, outsider: 404 },
+      'GET versions': { viewer: 200, 'fact-checker': 200, reporter: 200, editor: 200, outsider: 404 },
     };
     // The editor whose membership earlier tests removed is put back first.
     await api(
@@ -353,6 +356,16 @@ describe('the API enforces the same matrix', () => {
       { role: 'editor' },
     );
     const target = await server.addUser('target');
+    const freshClaim = async () =>
+      (
+        await api<{ id: string }>(
+          server.url,
+          'POST',
+          `/api/stories/${storyId}/claims`,
+          { cookie: editorCookie },
+          { sentence: 0 },
+        )
+      ).body.id;
     for (const who of [...ROLES, 'outsider'] as const) {
       const cookie = who === 'outsider' ? outsiderCookie : person(who).cookie;
       const call = (method: string, path: string, body?: unknown) =>
@@ -366,6 +379,9 @@ describe('the API enforces the same matrix', () => {
         'PUT members': await call('PUT', `/members/${target.user.id}`, { role: 'viewer' }),
         'GET audit': await call('GET', '/audit'),
         'GET claims': await call('GET', '/claims'),
+        'DELETE claim': await call('DELETE', `/claims/${await freshClaim()}`),
+        'POST versions': await call('POST', '/versions', { name: `Checked by ${who}` }),
+        'GET versions': await call('GET', '/versions'),
       };
       for (const [route, statuses] of Object.entries(expected))
         expect(got[route], `${who}: ${route}`).toBe(statuses[who]);

@@ -14,6 +14,7 @@ import {
   CLAIM_LIMITS,
   type ClaimRecord,
   ClaimView,
+  deleteClaim,
   HttpUrl,
   newRecordId,
   notesMaps,
@@ -29,7 +30,7 @@ import {
   writeSource,
 } from '../../shared/claims.ts';
 import { STORY_ID_PATTERN, YName } from '../../shared/documentLayout.ts';
-import { canEditNotes, canSetClaimStatus } from '../../shared/permissions.ts';
+import { canDeleteClaim, canEditNotes, canSetClaimStatus } from '../../shared/permissions.ts';
 import { audit } from '../audit.ts';
 import { requireUser } from '../auth/authPlugin.ts';
 import { claimView, claimViews, sentenceViews } from '../claims/claimViews.ts';
@@ -219,6 +220,36 @@ export async function claimRoutes(app: FastifyInstance): Promise<void> {
         detail: { claim: view.id, status: view.storedStatus, text: view.text.slice(0, 200) },
       });
       return reply.code(201).send(view);
+    },
+  );
+
+  api.delete(
+    '/api/stories/:id/claims/:claimId',
+    {
+      preHandler: requireUser,
+      schema: {
+        summary: 'Delete a claim and its discussion (editors); audited with its text and status',
+        params: ClaimParams,
+        response: { 204: z.null(), 403: ApiError, 404: ApiError },
+      },
+    },
+    async (request, reply) => {
+      const user = request.user as UserRecord;
+      const story = await storyForUser(app, request.params.id, user);
+      if (!canDeleteClaim(story.role)) throw new Forbidden('Only an editor can delete a claim');
+      const deleted = await withStoryDocs(app, story.id, async (_body, notes) => {
+        const claim = readClaims(notes.doc).get(request.params.claimId);
+        if (claim === undefined) throw new NotFound('No such claim');
+        await notes.change((doc) => deleteClaim(doc, claim.id));
+        return claim;
+      });
+      await audit(app, {
+        storyId: story.id,
+        userId: user.id,
+        action: 'claim-deleted',
+        detail: { claim: deleted.id, quote: deleted.quote.slice(0, 200), status: deleted.status },
+      });
+      return reply.code(204).send(null);
     },
   );
 
