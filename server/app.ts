@@ -27,6 +27,7 @@ import { connectRedisBus, type InstanceBus } from './collab/InstanceBus.ts';
 import { RoomManager } from './collab/RoomManager.ts';
 import { type ResolvedConfig, resolveConfig, type ServerOptions } from './config.ts';
 import { claimRoutes } from './routes/claimRoutes.ts';
+import { importExportRoutes } from './routes/importExportRoutes.ts';
 import { sessionRoutes } from './routes/sessionRoutes.ts';
 import { storyRoutes } from './routes/storyRoutes.ts';
 import { tokenRoutes } from './routes/tokenRoutes.ts';
@@ -152,6 +153,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   await app.register(userRoutes);
   await app.register(storyRoutes);
   await app.register(claimRoutes);
+  await app.register(importExportRoutes);
   await app.register(workflowRoutes);
   await app.register(collabRoute);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -15,3 +15,5 @@ export const StorageUnavailable = createError(
   503,
 );
 export const BadRequest = createError('bad_request', '%s', 400);
+export const UnsupportedMediaType = createError('unsupported_media_type', '%s', 415);
+export const PayloadTooLarge = createError('payload_too_large', '%s', 413);
