@@ -42,12 +42,15 @@ export interface NewSource {
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
+  /** The whole error answer, for errors that carry more than a message (a refused approval's claims). */
+  readonly body: Readonly<Record<string, unknown>>;
 
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: string, message: string, body: Readonly<Record<string, unknown>> = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    this.body = body;
   }
 
   /** The server did not answer at all (offline, server down, DNS). */
@@ -102,7 +105,7 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   }
   if (!response.ok) {
     const error = isApiErrorBody(parsed)
-      ? new ApiError(response.status, parsed.error, parsed.message)
+      ? new ApiError(response.status, parsed.error, parsed.message, parsed)
       : new ApiError(response.status, 'http_error', `The server answered ${response.status} ${response.statusText}`);
     if (response.status === 401 && path !== '/api/session') {
       for (const listener of unauthenticatedListeners) listener();

@@ -8,15 +8,15 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StorySummary } from '../../shared/api.ts';
 import {
+  type BrowserFixture,
   builtClientDir,
   clickAfterStoryChar,
-  collectPageErrors,
-  launchChromium,
   logInThroughForm,
+  openBrowser,
   selectStoryText,
   storyText,
   TEST_RESULTS_DIR,
@@ -52,11 +52,9 @@ describe('claims and sources in two browsers', () => {
   let bob: TestUser;
   let bobCookie: string;
   let story: StorySummary;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  let browser: BrowserFixture;
   let pageA: Page;
   let pageB: Page;
-  const errors: Error[] = [];
 
   const editor = (page: Page) => page.locator('.ProseMirror');
   const panel = (page: Page) => page.getByTestId('claims-panel');
@@ -84,14 +82,6 @@ describe('claims and sources in two browsers', () => {
     await expect.poll(() => claimItem(page, text).locator('.status-chip').textContent(), SLOW).toBe(label);
   }
 
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ viewport: VIEWPORT });
-    contexts.push(context);
-    const page = await context.newPage();
-    collectPageErrors(page, errors);
-    return page;
-  }
-
   beforeAll(async () => {
     const clientDir = builtClientDir();
     mkdirSync(TEST_RESULTS_DIR, { recursive: true });
@@ -109,14 +99,13 @@ describe('claims and sources in two browsers', () => {
       { role: 'fact-checker' },
     );
     expect(member.status).toBe(200);
-    browser = await launchChromium();
-    pageA = await newPage();
-    pageB = await newPage();
+    browser = await openBrowser(VIEWPORT);
+    pageA = await browser.newPage();
+    pageB = await browser.newPage();
   }, 120_000);
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
+    await browser?.close();
     await server?.close();
   }, 60_000);
 
@@ -376,6 +365,6 @@ describe('claims and sources in two browsers', () => {
   }, 60_000);
 
   it('had no uncaught errors in either page', () => {
-    expect(errors.map((error) => error.message)).toEqual([]);
+    expect(browser.errors.map((error) => error.message)).toEqual([]);
   });
 });

@@ -7,14 +7,15 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StorySummary } from '../../shared/api.ts';
 import {
+  type BrowserFixture,
   builtClientDir,
   collectPageErrors,
-  launchChromium,
   logInThroughForm,
+  openBrowser,
   remoteCursorNames,
   storyText,
   TEST_RESULTS_DIR,
@@ -36,11 +37,9 @@ describe('co-editing in two browsers', () => {
   let alice: TestUser;
   let bob: TestUser;
   let story: StorySummary;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  let browser: BrowserFixture;
   let pageA: Page;
   let pageB: Page;
-  const errors: Error[] = [];
 
   const editor = (page: Page) => page.locator('.ProseMirror');
   const editableEditor = (page: Page) => page.locator('.ProseMirror[contenteditable="true"]');
@@ -52,14 +51,6 @@ describe('co-editing in two browsers', () => {
     const box = await paragraph.boundingBox();
     if (box === null) throw new Error(`paragraph ${index} is not on screen`);
     await paragraph.click({ position: { x: box.width - 4, y: box.height / 2 } });
-  }
-
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ viewport: VIEWPORT });
-    contexts.push(context);
-    const page = await context.newPage();
-    collectPageErrors(page, errors);
-    return page;
   }
 
   beforeAll(async () => {
@@ -78,14 +69,13 @@ describe('co-editing in two browsers', () => {
       { role: 'reporter' },
     );
     expect(member.status).toBe(200);
-    browser = await launchChromium();
-    pageA = await newPage();
-    pageB = await newPage();
+    browser = await openBrowser(VIEWPORT);
+    pageA = await browser.newPage();
+    pageB = await browser.newPage();
   }, 120_000);
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
+    await browser?.close();
     await server?.close();
   }, 60_000);
 
@@ -204,7 +194,7 @@ describe('co-editing in two browsers', () => {
     await pageB.close();
     await bobsContext.setOffline(false);
     pageB = await bobsContext.newPage();
-    collectPageErrors(pageB, errors);
+    collectPageErrors(pageB, browser.errors);
     await pageB.goto(`${server.url}/stories/${story.id}`);
     await editableEditor(pageB).waitFor();
 
@@ -215,6 +205,6 @@ describe('co-editing in two browsers', () => {
   }, 90_000);
 
   it('had no uncaught errors in either page', () => {
-    expect(errors.map((error) => error.message)).toEqual([]);
+    expect(browser.errors.map((error) => error.message)).toEqual([]);
   });
 });

@@ -9,15 +9,15 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
+import type { Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StorySummary } from '../../shared/api.ts';
 import { CloseCode, MessageType, SyncMessageType } from '../../shared/protocol.ts';
 import {
+  type BrowserFixture,
   builtClientDir,
-  collectPageErrors,
-  launchChromium,
   logInThroughForm,
+  openBrowser,
   storyText,
   TEST_RESULTS_DIR,
 } from '../helpers/browser.ts';
@@ -43,12 +43,10 @@ describe('changes the server refuses', () => {
   let carol: TestUser;
   let aliceCookie: string;
   let story: StorySummary;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  let browser: BrowserFixture;
   let pageA: Page;
   let pageB: Page;
   let pageC: Page;
-  const errors: Error[] = [];
   /** Set by a test: Carol's next update on the body socket is answered with `updateRefused`. */
   let refuseCarolsNextUpdate = false;
   /** How many of Carol's updates were refused that way. */
@@ -59,14 +57,6 @@ describe('changes the server refuses', () => {
   const readOnlyEditor = (page: Page) => page.locator('.ProseMirror[contenteditable="false"]');
   const saveState = (page: Page) => page.getByTestId('save-state');
   const refusalNotice = (page: Page) => page.getByTestId('refusal-notice');
-
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ viewport: VIEWPORT });
-    contexts.push(context);
-    const page = await context.newPage();
-    collectPageErrors(page, errors);
-    return page;
-  }
 
   /** Puts the caret at the very end of the story, as a person would with the keyboard. */
   async function caretAtEnd(page: Page): Promise<void> {
@@ -133,16 +123,15 @@ describe('changes the server refuses', () => {
     story = await createStory(server.url, aliceCookie, 'Council vote on the harbour budget');
     await setRole(bob.user.id, 'reporter');
     await setRole(carol.user.id, 'reporter');
-    browser = await launchChromium();
-    pageA = await newPage();
-    pageB = await newPage();
-    pageC = await newPage();
+    browser = await openBrowser(VIEWPORT);
+    pageA = await browser.newPage();
+    pageB = await browser.newPage();
+    pageC = await browser.newPage();
     await pageC.routeWebSocket((url) => url.pathname === `/collab/${story.id}/body`, routeCarolsBodySocket);
   }, 120_000);
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
+    await browser?.close();
     await server?.close();
   }, 60_000);
 
@@ -295,6 +284,6 @@ describe('changes the server refuses', () => {
   }, 90_000);
 
   it('had no uncaught errors in any page', () => {
-    expect(errors.map((error) => error.message)).toEqual([]);
+    expect(browser.errors.map((error) => error.message)).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -41,6 +41,39 @@ export async function launchChromium(): Promise<Browser> {
     );
   }
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+}
+
+/** One Chromium for a suite, with a page per person. */
+export interface BrowserFixture {
+  browser: Browser;
+  /** Uncaught errors of every page opened here (a suite asserts at its end that there were none). */
+  errors: Error[];
+  /** A page in a context of its own (its own cookies and IndexedDB: another person, another device). */
+  newPage(): Promise<Page>;
+  /** Closes every context and the browser (never throws). */
+  close(): Promise<void>;
+}
+
+/** Launches Chromium; every page it opens has `viewport` and reports its uncaught errors. */
+export async function openBrowser(viewport: { width: number; height: number }): Promise<BrowserFixture> {
+  const browser = await launchChromium();
+  const contexts: BrowserContext[] = [];
+  const errors: Error[] = [];
+  return {
+    browser,
+    errors,
+    async newPage() {
+      const context = await browser.newContext({ viewport });
+      contexts.push(context);
+      const page = await context.newPage();
+      collectPageErrors(page, errors);
+      return page;
+    },
+    async close() {
+      for (const context of contexts) await context.close().catch(() => undefined);
+      await browser.close().catch(() => undefined);
+    },
+  };
 }
 
 /** Logs in through the real login form on whatever page is showing it, and waits for it to go away. */

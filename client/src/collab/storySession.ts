@@ -1,7 +1,7 @@
 /**
  * Opens the live documents of one story for the editor. The one place that knows which rooms a
- * story view needs: the body (text, title) and the notes (claims, sources, discussions); the desk
- * room (workflow) joins here, so views never assemble connections themselves.
+ * story view needs: the body (text, title), the notes (claims, sources, discussions) and the desk
+ * (workflow state), so views never assemble connections themselves.
  */
 import type * as Y from 'yjs';
 import type { User } from '../../../shared/api.ts';
@@ -9,7 +9,7 @@ import { YName } from '../../../shared/documentLayout.ts';
 import { RoomConnection } from './RoomConnection.ts';
 
 /** The rooms a story view opens. */
-export type SessionPart = 'body' | 'notes';
+export type SessionPart = 'body' | 'notes' | 'desk';
 
 /** The rooms of one open story and the shared types the editor binds to. */
 export interface StorySession {
@@ -28,6 +28,11 @@ export interface StorySession {
   /** The notes document (read it with `shared/claims.ts`). */
   readonly yNotes: Y.Doc;
   /**
+   * The `<storyId>/desk` room: the workflow state. Only the server writes it (in answer to API
+   * calls); every member reads it live (read it with `shared/workflow.ts` `readDesk`).
+   */
+  readonly desk: RoomConnection;
+  /**
    * The parts whose room was opened afresh, in this page, after the server refused a change there.
    * A second refusal of such a part is not recovered from automatically (it could repeat forever).
    */
@@ -45,7 +50,7 @@ export interface StorySession {
 
 export function openStorySession(storyId: string, user: User): StorySession {
   const open = (part: SessionPart) => new RoomConnection({ storyId, part, user });
-  return sessionOf(storyId, { body: open('body'), notes: open('notes') }, new Set(), open);
+  return sessionOf(storyId, { body: open('body'), notes: open('notes'), desk: open('desk') }, new Set(), open);
 }
 
 function sessionOf(
@@ -54,9 +59,9 @@ function sessionOf(
   reopened: ReadonlySet<SessionPart>,
   open: (part: SessionPart) => RoomConnection,
 ): StorySession {
-  const { body, notes } = rooms;
+  const { body, notes, desk } = rooms;
   /** The rooms this session closes on `destroy` (all of them until it hands them to a successor). */
-  let owned: RoomConnection[] = [notes, body];
+  let owned: RoomConnection[] = [desk, notes, body];
   return {
     storyId,
     body,
@@ -64,6 +69,7 @@ function sessionOf(
     yMeta: body.yDoc.getMap(YName.meta),
     notes,
     yNotes: notes.yDoc,
+    desk,
     reopened,
     async reopen(part) {
       const refused = rooms[part];

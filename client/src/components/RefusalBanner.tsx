@@ -37,6 +37,8 @@ function describeChange(change: UnsavedChange): string {
 }
 
 function headline(notice: RefusalNotice, role: Role | null): string {
+  // Nobody writes the desk from a page: a refusal there means this page's copy was out of date.
+  if (notice.part === 'desk') return "This page's copy of the story's workflow state was out of date and is reloaded.";
   const body = notice.part === 'body';
   if (notice.kind === 'permission') {
     // Named only once the role on record explains the refusal (it is checked again meanwhile).

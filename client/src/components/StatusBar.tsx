@@ -1,8 +1,10 @@
 /**
  * The status bar at the foot of the editor, always visible: whether the story is connected, whether
- * everything typed here is saved on the server, the person's role, and who else is in the story.
+ * everything typed here is saved on the server, the workflow state with its actions, the person's
+ * role, and who else is in the story.
  * Connection and save state are announced to screen readers as they change.
  */
+import type { ComponentChildren } from 'preact';
 import type { Role } from '../../../shared/api.ts';
 import { canEditBody, canEditNotes } from '../../../shared/permissions.ts';
 import type { Person } from '../collab/presence.ts';
@@ -15,6 +17,8 @@ export interface StatusBarProps {
   people: Person[];
   /** The person's role on the story, once known. */
   role: Role | null;
+  /** The workflow state and its actions (`client/src/workflow/WorkflowStatus.tsx`). */
+  workflow?: ComponentChildren;
 }
 
 const CONNECTION_TEXT: Record<ConnectionState, string> = {
@@ -63,7 +67,7 @@ function roleHint(role: Role): string {
   return 'You can read this story and its claims';
 }
 
-export function StatusBar({ status, people, role }: StatusBarProps) {
+export function StatusBar({ status, people, role, workflow }: StatusBarProps) {
   const save = saveText(status);
   return (
     <footer class="status-bar">
@@ -81,6 +85,7 @@ export function StatusBar({ status, people, role }: StatusBarProps) {
           {save.note !== undefined && <span class="status-note">— {save.note}</span>}
         </span>
       </div>
+      {workflow}
       {role !== null && (
         <span class="status-item role" title={roleHint(role)}>
           Your role: {roleLabel(role)}

@@ -2,8 +2,8 @@
  * The plugins of the story editor, in precedence order: the Yjs binding first (ySyncPlugin mirrors
  * every transaction into the shared `Y.XmlFragment`; yCursorPlugin draws other people's carets;
  * yUndoPlugin keeps per-person undo), then our keymap, ProseMirror's base keymap, input rules and
- * the drop and gap cursors, the highlight of the text a link is being added to, and the claims
- * (their highlights and the sentences that need a source).
+ * the drop and gap cursors, the highlight of the text a link is being added to, the cleaning of
+ * pasted HTML, and the claims (their highlights and the sentences that need a source).
  */
 import { baseKeymap } from 'prosemirror-commands';
 import { dropCursor } from 'prosemirror-dropcursor';
@@ -18,6 +18,7 @@ import { buildRemoteCursor, buildRemoteSelection } from './cursors.ts';
 import { storyInputRules } from './inputRules.ts';
 import { type KeymapHooks, storyKeymap } from './keymap.ts';
 import { linkTargetPlugin } from './linkTarget.ts';
+import { pasteCleaningPlugin } from './pasteCleaning.ts';
 
 export interface StoryPluginOptions extends KeymapHooks {
   /** The body document's fragment the editor is bound to. */
@@ -39,6 +40,7 @@ export function storyPlugins(options: StoryPluginOptions): Plugin[] {
     dropCursor({ color: '#1d4ed8', width: 2 }),
     gapCursor(),
     linkTargetPlugin(),
+    pasteCleaningPlugin(),
     ...claimsPlugins({ yBody: options.yBody, yNotes: options.yNotes }),
   ];
 }

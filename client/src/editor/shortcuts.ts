@@ -30,6 +30,15 @@ export const Shortcut = {
   createClaim: isMac ? 'Ctrl-Alt-c' : 'Mod-Alt-c',
   /** Move the focus to the claims panel. */
   focusClaims: isMac ? 'Ctrl-Alt-p' : 'Mod-Alt-p',
+  // The editorial workflow (client/src/workflow/): on the window, like the claim shortcuts.
+  requestReview: isMac ? 'Ctrl-Alt-r' : 'Mod-Alt-r',
+  approve: isMac ? 'Ctrl-Alt-a' : 'Mod-Alt-a',
+  publish: isMac ? 'Ctrl-Alt-u' : 'Mod-Alt-u',
+  reopen: isMac ? 'Ctrl-Alt-o' : 'Mod-Alt-o',
+  /** Open or close the history panel. */
+  history: isMac ? 'Ctrl-Alt-h' : 'Mod-Alt-h',
+  /** Show (or close) the changes since the approval. */
+  changes: isMac ? 'Ctrl-Alt-d' : 'Mod-Alt-d',
 } as const;
 
 export type ShortcutName = keyof typeof Shortcut;
@@ -38,6 +47,21 @@ const MAC_SYMBOLS: Record<string, string> = { Mod: '⌘', Shift: '⇧', Alt: '�
 const PC_NAMES: Record<string, string> = { Mod: 'Ctrl', Shift: 'Shift', Alt: 'Alt', Ctrl: 'Ctrl' };
 // Keys written shifted on a US keyboard are shown as the key people press.
 const KEY_NAMES: Record<string, string> = { '.': '.', Enter: 'Enter', Tab: 'Tab' };
+
+const ARIA_MODIFIERS: Record<string, string> = {
+  Mod: isMac ? 'Meta' : 'Control',
+  Ctrl: 'Control',
+  Alt: 'Alt',
+  Shift: 'Shift',
+};
+
+/** A shortcut in the syntax of the `aria-keyshortcuts` attribute: "Control+Alt+H". */
+export function ariaKeyShortcut(keys: string): string {
+  const parts = keys.split(/-(?!$)/);
+  const key = parts.pop() ?? '';
+  const modifiers = parts.map((name) => ARIA_MODIFIERS[name] ?? name);
+  return [...modifiers, key.length === 1 ? key.toUpperCase() : key].join('+');
+}
 
 /** How a shortcut is written for people on this platform: "Ctrl+Alt+2" or "⌥⌘2". */
 export function shortcutLabel(keys: string): string {

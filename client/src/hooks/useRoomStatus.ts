@@ -19,7 +19,8 @@ export function useRoomStatus(room: RoomConnection): RoomStatus {
 export function useStoryStatus(session: StorySession): RoomStatus {
   const body = useRoomStatus(session.body);
   const notes = useRoomStatus(session.notes);
-  return useMemo(() => combineRoomStatus(body, [notes]), [body, notes]);
+  const desk = useRoomStatus(session.desk);
+  return useMemo(() => combineRoomStatus(body, [notes, desk]), [body, notes, desk]);
 }
 
 /** Everyone else in the room (deduplicated by user id); re-renders when presence changes. */

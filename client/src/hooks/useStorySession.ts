@@ -11,7 +11,9 @@ import type { RoomConnection, RoomRefusal } from '../collab/RoomConnection.ts';
 import { readTextVersion, type TextVersion, type UnsavedChange, unsavedChanges } from '../collab/refusedChanges.ts';
 import { openStorySession, type SessionPart, type StorySession } from '../collab/storySession.ts';
 
-const PARTS: readonly SessionPart[] = ['body', 'notes'];
+// The desk is never written here; a refusal there means this page's copy holds workflow state the
+// server no longer has (its data was restored from an older backup, say): it is reloaded the same way.
+const PARTS: readonly SessionPart[] = ['body', 'notes', 'desk'];
 
 /** What the page tells the person about a refused change. */
 export interface RefusalNotice extends RoomRefusal {

@@ -1,6 +1,7 @@
 /**
  * The editor page of one story: headline, formatting toolbar, the live ProseMirror text with other
- * people's cursors and the claims drawn over it, the claims panel beside it, and the status bar.
+ * people's cursors and the claims drawn over it, the claims panel beside it, and the status bar with
+ * the workflow (`client/src/workflow/`: state, actions, history, changes since approval).
  * Opens the story's rooms through `openStorySession` and closes them when the page is left.
  */
 
@@ -25,8 +26,14 @@ import { useCreateClaim } from '../hooks/useCreateClaim.ts';
 import { usePeople, useRoomStatus, useStoryStatus } from '../hooks/useRoomStatus.ts';
 import { type RefusalNotice, useStorySession } from '../hooks/useStorySession.ts';
 import { useUsers } from '../hooks/useUsers.ts';
+import { DownloadMenu } from '../importExport/DownloadMenu.tsx';
 import { roleLabel } from '../roles.ts';
 import { followLink } from '../router.ts';
+import { ReviewView } from '../workflow/ReviewView.tsx';
+import { useWorkflow } from '../workflow/useWorkflow.ts';
+import { WorkflowLayer } from '../workflow/WorkflowLayer.tsx';
+import { WorkflowStatus } from '../workflow/WorkflowStatus.tsx';
+import { WorkflowStrip } from '../workflow/WorkflowStrip.tsx';
 
 export interface EditorViewProps {
   storyId: string;
@@ -244,6 +251,9 @@ function SessionWorkspace({
   const createClaim = claimCreation.create;
   const panel = useRef<HTMLElement>(null);
   const mayEditNotes = role !== null && canEditNotes(role);
+  const workflow = useWorkflow({ session, user, role: shutOut ? null : role, editorView: editor?.view ?? null });
+  // Changes since an approval, or an earlier version, shown read-only in the editor's place.
+  const reviewing = workflow.review !== null;
 
   useEffect(() => {
     const view = editor?.view;
@@ -314,13 +324,18 @@ function SessionWorkspace({
             Can't reach the server to check your role on this story. Editing turns on once the connection is back.
           </p>
         )}
+        {!shutOut && <WorkflowStrip workflow={workflow} people={newsroom} />}
+        {workflow.review !== null && <ReviewView workflow={workflow} target={workflow.review} people={newsroom} />}
         {editable && editor !== null && (
-          <div class="toolbar-row">
+          <div class="toolbar-row" hidden={reviewing}>
             <Toolbar view={editor.view} state={editor.state} onEditLink={() => setLinkEditorOpen(true)} />
             {linkEditorOpen && <LinkEditor view={editor.view} onClose={() => setLinkEditorOpen(false)} />}
           </div>
         )}
-        <article class="story-sheet" aria-busy={ready ? 'false' : 'true'}>
+        <div class="story-actions" hidden={reviewing}>
+          <DownloadMenu storyId={storyId} />
+        </div>
+        <article class="story-sheet" aria-busy={ready ? 'false' : 'true'} hidden={reviewing}>
           <TitleField yMeta={session.yMeta} readOnly={!editable} onLeave={focusText} onTitle={setTitle} />
           {!ready && <StoryLoading connection={status.connection} localCopy={status.localCopy} />}
           <div ref={mount} class="story-body" />
@@ -339,7 +354,13 @@ function SessionWorkspace({
         announce={announce}
         panelRef={panel}
       />
-      <StatusBar status={storyStatus} people={people} role={shutOut ? null : role} />
+      {!shutOut && <WorkflowLayer workflow={workflow} people={newsroom} />}
+      <StatusBar
+        status={storyStatus}
+        people={people}
+        role={shutOut ? null : role}
+        workflow={shutOut ? null : <WorkflowStatus workflow={workflow} people={newsroom} />}
+      />
     </div>
   );
 }

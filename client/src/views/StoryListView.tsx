@@ -1,26 +1,21 @@
 /**
  * The person's stories, most recently changed first, and "New story". Keyboard: arrow keys (and
- * Home/End) move through the list, Enter opens a story, N starts a new one.
+ * Home/End) move through the list, Enter opens a story, N starts a new one, I imports one.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { StorySummary } from '../../../shared/api.ts';
 import { META_LIMITS } from '../../../shared/documentLayout.ts';
 import { ApiError, api } from '../api.ts';
+import { ImportStoryButton, ImportStoryPanel } from '../importExport/ImportStory.tsx';
 import { roleLabel } from '../roles.ts';
 import { followLink, navigate, storyPath } from '../router.ts';
 import { formatExactTime, formatRelativeTime } from '../time.ts';
+import { WorkflowBadge } from '../workflow/WorkflowBadge.tsx';
 
 type ListState =
   | { status: 'loading' }
   | { status: 'error'; message: string }
   | { status: 'ready'; stories: StorySummary[] };
-
-const WORKFLOW_LABELS: Record<StorySummary['workflowState'], string> = {
-  draft: 'Draft',
-  'in-review': 'In review',
-  approved: 'Approved',
-  published: 'Published',
-};
 
 function errorMessage(error: unknown): string {
   return error instanceof ApiError ? error.message : 'Something went wrong loading your stories.';
@@ -29,6 +24,8 @@ function errorMessage(error: unknown): string {
 export function StoryListView() {
   const [list, setList] = useState<ListState>({ status: 'loading' });
   const [creating, setCreating] = useState(false);
+  const [importing, setImporting] = useState(false);
+  const openImport = useCallback(() => setImporting(true), []);
   const [reloadCount, setReloadCount] = useState(0);
 
   useEffect(() => {
@@ -68,19 +65,25 @@ export function StoryListView() {
     <main class="list-page" aria-labelledby="stories-heading">
       <div class="list-header">
         <h1 id="stories-heading">Your stories</h1>
-        {!creating && (
-          <button
-            type="button"
-            class="button button-primary"
-            title="New story (N)"
-            aria-keyshortcuts="N"
-            onClick={() => setCreating(true)}
-          >
-            New story
-          </button>
-        )}
+        <div class="list-actions">
+          {!creating && (
+            <button
+              type="button"
+              class="button button-primary"
+              title="New story (N)"
+              aria-keyshortcuts="N"
+              onClick={() => setCreating(true)}
+            >
+              New story
+            </button>
+          )}
+          {!importing && <ImportStoryButton onOpen={openImport} />}
+        </div>
       </div>
       {creating && <NewStoryForm onCancel={() => setCreating(false)} />}
+      {importing && (
+        <ImportStoryPanel onClose={() => setImporting(false)} onImported={() => setReloadCount((count) => count + 1)} />
+      )}
       {list.status === 'loading' && <p class="muted">Loading your stories…</p>}
       {list.status === 'error' && (
         <div class="notice notice-error" role="alert">
@@ -214,7 +217,7 @@ function StoryList({ stories }: { stories: StorySummary[] }) {
               <span class="story-row-title">{story.title || 'Untitled story'}</span>
               <span class="story-row-meta">
                 <span class={`badge badge-role badge-${story.role}`}>{roleLabel(story.role)}</span>
-                <span class="badge badge-workflow">{WORKFLOW_LABELS[story.workflowState]}</span>
+                <WorkflowBadge state={story.workflowState} changed={story.changedSinceApproval} />
                 <time dateTime={story.updatedAt} title={formatExactTime(story.updatedAt)}>
                   Updated {formatRelativeTime(story.updatedAt)}
                 </time>
