@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { DisplayName, Password, Username } from '../shared/api.ts';
 import { buildServer } from './app.ts';
 import { generatePassword } from './auth/passwords.ts';
+import { type CollabLimits, limitsFromEnv } from './collab/limits.ts';
 import { openPostgresStorage } from './storage/PostgresStorage.ts';
 import { openSqliteStorage } from './storage/SqliteStorage.ts';
 import type { Storage } from './storage/Storage.ts';
@@ -18,7 +19,10 @@ const USAGE = `Usage:
       env PORT (default 8787), HOST (default 127.0.0.1), DATA_DIR (default ./data),
           LOG_LEVEL (default info), ALLOWED_ORIGINS (comma-separated, besides the server's own),
           DATABASE_URL (postgres://...: PostgreSQL instead of SQLite), DATABASE_SCHEMA,
-          REDIS_URL (redis://...: several instances share rooms), INSTANCE_ID
+          REDIS_URL (redis://...: several instances share rooms), INSTANCE_ID,
+          collaboration limits (positive integers; defaults in docs/ARCHITECTURE.md): MAX_FRAME_BYTES,
+          MAX_UPDATE_BYTES, MAX_UPDATE_STRUCTS, MAX_NESTING_DEPTH, MAX_AWARENESS_BYTES,
+          MESSAGES_PER_SECOND, MESSAGE_BURST, MAX_SOCKETS_PER_USER, HANDSHAKE_TIMEOUT_MS, MAX_BUFFERED_BYTES
   sourcedesk user add <username> --password <password> [--admin] [--name "Full Name"]`;
 
 function fail(message: string): never {
@@ -45,6 +49,12 @@ async function serve(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     fail(`PORT must be a port number, not "${process.env.PORT}"`);
   const host = process.env.HOST ?? '127.0.0.1';
+  let limits: Partial<CollabLimits>;
+  try {
+    limits = limitsFromEnv(process.env);
+  } catch (error) {
+    fail((error as Error).message);
+  }
   const storage = await openStorage();
   let firstAdmin: { username: string; password: string } | null = null;
   if ((await storage.users.count()) === 0) {
@@ -66,6 +76,7 @@ async function serve(): Promise<void> {
       .filter(Boolean),
     ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
     ...(process.env.INSTANCE_ID ? { instanceId: process.env.INSTANCE_ID } : {}),
+    ...limits,
   });
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,5 +1,6 @@
 /** Options of `buildServer`, with the defaults a newsroom gets from `sourcedesk serve`. */
 import type { FastifyServerOptions } from 'fastify';
+import { type CollabLimits, DEFAULT_LIMITS } from './collab/limits.ts';
 import type { Storage } from './storage/Storage.ts';
 
 export interface ServerOptions {
@@ -23,8 +24,21 @@ export interface ServerOptions {
   loginWindowMs?: number;
   /** How long a session lasts, in ms. */
   sessionTtlMs?: number;
-  /** Largest WebSocket frame accepted, in bytes. */
+  /**
+   * Limits of one collaboration socket (frame and update bytes, structs, nesting, presence bytes,
+   * message rate and burst, sockets per account, handshake time, send buffer); defaults in
+   * `collab/limits.ts` (`DEFAULT_LIMITS`), described in docs/ARCHITECTURE.md.
+   */
   maxFrameBytes?: number;
+  maxUpdateBytes?: number;
+  maxUpdateStructs?: number;
+  maxNestingDepth?: number;
+  maxAwarenessBytes?: number;
+  messagesPerSecond?: number;
+  messageBurst?: number;
+  maxSocketsPerUser?: number;
+  handshakeTimeoutMs?: number;
+  maxBufferedBytes?: number;
   /** How long an empty room stays in memory. */
   unloadGraceMs?: number;
   /** Compact a room's log after this many updates. */
@@ -41,13 +55,12 @@ export interface ServerOptions {
   healIntervalMs?: number;
 }
 
-export interface ResolvedConfig {
+export interface ResolvedConfig extends CollabLimits {
   allowedOrigins: string[];
   cookieSecure: boolean | 'auto';
   loginAttempts: number;
   loginWindowMs: number;
   sessionTtlMs: number;
-  maxFrameBytes: number;
 }
 
 export function resolveConfig(options: ServerOptions): ResolvedConfig {
@@ -57,6 +70,15 @@ export function resolveConfig(options: ServerOptions): ResolvedConfig {
     loginAttempts: options.loginAttempts ?? 10,
     loginWindowMs: options.loginWindowMs ?? 60_000,
     sessionTtlMs: options.sessionTtlMs ?? 14 * 24 * 3600_000,
-    maxFrameBytes: options.maxFrameBytes ?? 8 * 1024 * 1024,
+    maxFrameBytes: options.maxFrameBytes ?? DEFAULT_LIMITS.maxFrameBytes,
+    maxUpdateBytes: options.maxUpdateBytes ?? DEFAULT_LIMITS.maxUpdateBytes,
+    maxUpdateStructs: options.maxUpdateStructs ?? DEFAULT_LIMITS.maxUpdateStructs,
+    maxNestingDepth: options.maxNestingDepth ?? DEFAULT_LIMITS.maxNestingDepth,
+    maxAwarenessBytes: options.maxAwarenessBytes ?? DEFAULT_LIMITS.maxAwarenessBytes,
+    messagesPerSecond: options.messagesPerSecond ?? DEFAULT_LIMITS.messagesPerSecond,
+    messageBurst: options.messageBurst ?? DEFAULT_LIMITS.messageBurst,
+    maxSocketsPerUser: options.maxSocketsPerUser ?? DEFAULT_LIMITS.maxSocketsPerUser,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULT_LIMITS.handshakeTimeoutMs,
+    maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_LIMITS.maxBufferedBytes,
   };
 }

@@ -52,8 +52,54 @@ export const CloseCode = {
   updateRefused: 4422,
   /** Too many messages in too short a time. */
   rateLimited: 4429,
+  /**
+   * The socket did not complete its handshake in time: it sent nothing (a stock provider sends its
+   * sync step 1 the moment it opens) within `handshakeTimeoutMs` of the upgrade.
+   */
+  handshakeTimeout: 4408,
+  /** The account already has `maxSocketsPerUser` collaboration sockets open. */
+  tooManySockets: 4409,
+  /** Server busy: the room could not be joined within `handshakeTimeoutMs`. The client reconnects. */
+  tryAgainLater: 1013,
+  /** The server failed to open the room (its store could not be read). The client reconnects. */
+  serverError: 1011,
   /** The update could not be stored; it was not accepted. The client keeps it and retries. */
   storageUnavailable: 4503,
+  /**
+   * The client reads too slowly: more than `maxBufferedBytes` waited in the server's send buffer.
+   * Transient: the provider reconnects and its sync handshake catches it up.
+   */
+  slowReader: 4509,
 } as const;
+
+/**
+ * The reasons sent with the close codes above, one per cause (a close reason is at most 123 bytes,
+ * so limits are named here and their values are in the server's configuration).
+ */
+export const CloseReason = {
+  malformedMessage: 'malformed message',
+  malformedFrame: 'malformed WebSocket frame',
+  textFrame: 'text frames are not part of the protocol',
+  invalidUtf8: 'invalid UTF-8 in a text frame',
+  unknownMessageType: 'unknown message type',
+  unknownSyncType: 'unknown sync message type',
+  subdocument: 'subdocuments are not part of a story',
+  frameTooLarge: 'frame larger than the limit',
+  updateTooLarge: 'update larger than the limit',
+  tooManyStructs: 'update declares more structs than the limit',
+  nestedTooDeeply: 'content nested deeper than the limit',
+  awarenessTooLarge: 'presence update larger than the limit',
+  rateLimited: 'more messages per second than the limit',
+  earlyFlood: 'too many messages before the document loaded',
+  handshakeTimeout: 'no message within the handshake time',
+  joinTimeout: 'the story took too long to open; retrying',
+  tooManySockets: 'too many open connections for this account',
+  slowReader: 'reading too slowly; reconnect to catch up',
+  serverError: 'server error',
+  storageUnavailable: 'update could not be stored; retrying',
+  updateRefusedClientId: 'client id belongs to another user',
+} as const;
+
+export type CloseReasonName = keyof typeof CloseReason;
 
 export type CloseCodeName = keyof typeof CloseCode;

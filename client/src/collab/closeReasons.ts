@@ -44,6 +44,12 @@ export function explainClose(code: number, reason: string): ClosedExplanation {
         message: 'A change was too large for the server to accept. Reload the page to reconnect.',
         remedy: 'reload',
       };
+    case CloseCode.tooManySockets:
+      return {
+        code,
+        message: 'This story is open in too many tabs or windows. Close some of them, then reload this page.',
+        remedy: 'reload',
+      };
     case CloseCode.rateLimited:
       return {
         code,
