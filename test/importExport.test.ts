@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { importStory } from '../server/importExport/importStory.ts';
+import { clientIdsOf } from '../server/workflow/bodyDiff.ts';
 import { flattenBody } from '../shared/anchors.ts';
 import type { ImportResult } from '../shared/importExport.ts';
 import {
@@ -205,6 +206,12 @@ describe('importing the seed story (plain text)', () => {
       expect(flat.blocks).toHaveLength(11);
       expect(flat.blocks[0]?.text).toMatch(/^White House press secretary/);
       expect(readMetaField(client.doc.getMap('meta'), 'title')).toBe(body.title);
+      // The imported text is the importer's: every Yjs client id in the body is owned by them, so
+      // history and diffs name them as its author.
+      const clientIds = [...new Set(clientIdsOf(client.doc))];
+      expect(clientIds.length).toBeGreaterThan(0);
+      const owners = await server.app.storage.documents.clientIdOwners(clientIds);
+      expect(clientIds.map((id) => owners.get(id))).toEqual(clientIds.map(() => irene.user.id));
     } finally {
       client.destroy();
     }

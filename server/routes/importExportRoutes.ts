@@ -171,8 +171,9 @@ export async function importExportRoutes(app: FastifyInstance): Promise<void> {
       const now = new Date().toISOString();
       const story = { id: newId(), title, createdBy: user.id, createdAt: now, updatedAt: now };
       await app.storage.stories.create(story);
+      // Written on the importer's behalf (a client id of theirs), so history and diffs name them.
       await app.rooms.withRoom({ storyId: story.id, part: 'body' }, (room) =>
-        room.change((doc) => {
+        room.changeAs(user.id, (doc) => {
           const meta = doc.getMap(YName.meta);
           metaText(meta, 'title').insert(0, title);
           if (imported.byline) metaText(meta, 'byline').insert(0, imported.byline);
