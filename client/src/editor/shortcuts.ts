@@ -30,6 +30,8 @@ export const Shortcut = {
   createClaim: isMac ? 'Ctrl-Alt-c' : 'Mod-Alt-c',
   /** Move the focus to the claims panel. */
   focusClaims: isMac ? 'Ctrl-Alt-p' : 'Mod-Alt-p',
+  /** Move the focus to the stories pane (opening it when hidden); pressed there, back to the text. */
+  focusStories: isMac ? 'Ctrl-Alt-s' : 'Mod-Alt-s',
   // The editorial workflow (client/src/workflow/): on the window, like the claim shortcuts.
   requestReview: isMac ? 'Ctrl-Alt-r' : 'Mod-Alt-r',
   approve: isMac ? 'Ctrl-Alt-a' : 'Mod-Alt-a',

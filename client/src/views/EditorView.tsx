@@ -1,7 +1,8 @@
 /**
- * The editor page of one story: headline, formatting toolbar, the live ProseMirror text with other
- * people's cursors and the claims drawn over it, the claims panel beside it, and the status bar with
- * the workflow (`client/src/workflow/`: state, actions, history, changes since approval).
+ * The editor page of one story: the stories pane on the left (`StoriesPane`), headline, formatting
+ * toolbar, the live ProseMirror text with other people's cursors and the claims drawn over it, the
+ * claims panel beside it, and the status bar with the workflow (`client/src/workflow/`: state,
+ * actions, history, changes since approval).
  * Opens the story's rooms through `openStorySession` and closes them when the page is left.
  */
 
@@ -18,6 +19,7 @@ import { ClaimsPanel } from '../components/claims/ClaimsPanel.tsx';
 import { LinkEditor } from '../components/LinkEditor.tsx';
 import { RefusalBanner } from '../components/RefusalBanner.tsx';
 import { StatusBar } from '../components/StatusBar.tsx';
+import { StoriesPane } from '../components/StoriesPane.tsx';
 import { TitleField } from '../components/TitleField.tsx';
 import { Toolbar } from '../components/Toolbar.tsx';
 import { createStoryEditor } from '../editor/createStoryEditor.ts';
@@ -289,6 +291,15 @@ function SessionWorkspace({
 
   return (
     <div class="workspace">
+      <StoriesPane
+        user={user}
+        storyId={storyId}
+        liveTitle={ready ? title : null}
+        liveState={workflow.known ? workflow.desk.state : null}
+        liveChangedSinceApproval={workflow.changedSinceApproval}
+        editorView={editor?.view ?? null}
+        paused={workflow.dialogOpen}
+      />
       <main class="editor-page" aria-label="Story editor">
         {refusal !== null && <RefusalBanner notice={refusal} role={role} onDismiss={onDismissRefusal} />}
         {storyClosed !== null && (
