@@ -25,9 +25,28 @@ export function storyPath(storyId: string): string {
 // pushState fires no event of its own; this one tells `useRoute` hooks that the URL changed.
 const NAVIGATE_EVENT = 'sourcedesk:navigate';
 
-/** Goes to `path` inside the app (no page load). */
+/**
+ * What leaving the current page would cost, asked before every in-app navigation: a page with
+ * changes that exist nowhere else (not on the server, not in the local copy) returns the question
+ * to put to the person; `null` when leaving loses nothing. The browser's own `beforeunload` covers
+ * reloads and closing the tab; this covers links inside the app.
+ */
+type LeaveGuard = () => string | null;
+let leaveGuard: LeaveGuard | null = null;
+
+/** Installs the page's leave guard; returns the function that removes it. */
+export function guardLeaving(guard: LeaveGuard): () => void {
+  leaveGuard = guard;
+  return () => {
+    if (leaveGuard === guard) leaveGuard = null;
+  };
+}
+
+/** Goes to `path` inside the app (no page load), unless the person chooses to stay. */
 export function navigate(path: string, options: { replace?: boolean } = {}): void {
   if (path === location.pathname) return;
+  const question = leaveGuard?.() ?? null;
+  if (question !== null && !window.confirm(question)) return;
   if (options.replace) history.replaceState(null, '', path);
   else history.pushState(null, '', path);
   window.dispatchEvent(new Event(NAVIGATE_EVENT));

@@ -337,6 +337,57 @@ describe('the stories pane on the editor page', () => {
     await rita.screenshot({ path: join(TEST_RESULTS_DIR, 'stories-pane-new-story.png') });
   }, 60_000);
 
+  it('asks before leaving a story whose offline changes exist nowhere else, and stays if told to', async () => {
+    // A browser that cannot keep a local copy (IndexedDB refused, as in some private windows).
+    const page = await browser.newPage();
+    await page.context().addInitScript(() => {
+      indexedDB.open = () => {
+        throw new DOMException('IndexedDB is off in this test', 'InvalidStateError');
+      };
+    });
+    await page.goto(`${room.server.url}/stories/${room.story.id}`);
+    await logInThroughForm(page, 'rita', room.people.rita.password);
+    await expect.poll(() => page.getByRole('status').textContent(), SLOW).toContain('Connected');
+    const dialogs: string[] = [];
+    let answer = false;
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void (answer ? dialog.accept() : dialog.dismiss());
+    });
+
+    // Online, typing and leaving at once asks nothing: what is unconfirmed is already sent.
+    await page.locator('.ProseMirror').click();
+    await page.keyboard.press('End');
+    await page.keyboard.type(' Online words.');
+    await row(page, ferry.id).click();
+    await expect.poll(() => new URL(page.url()).pathname, SLOW).toBe(`/stories/${ferry.id}`);
+    expect(dialogs).toEqual([]);
+    await row(page, room.story.id).click();
+    await expect.poll(() => new URL(page.url()).pathname, SLOW).toBe(`/stories/${room.story.id}`);
+    await expect.poll(() => page.getByRole('status').textContent(), SLOW).toContain('Connected');
+
+    // Offline with no local copy: the words live only in this page.
+    await page.context().setOffline(true);
+    await expect.poll(() => page.getByRole('status').textContent(), SLOW).toContain('Offline');
+    await page.locator('.ProseMirror').click();
+    await page.keyboard.press('End');
+    await page.keyboard.type(' Offline words.');
+    await row(page, ferry.id).click();
+    await expect.poll(() => dialogs.length, SLOW).toBe(1);
+    expect(dialogs[0]).toMatch(/have not reached the server/);
+    expect(new URL(page.url()).pathname).toBe(`/stories/${room.story.id}`);
+    expect(await storyText(page)).toContain('Offline words.');
+
+    // Back online, the words reach the server and leaving asks nothing any more.
+    await page.context().setOffline(false);
+    await expect.poll(() => page.getByRole('status').textContent(), SLOW).toContain('All changes saved');
+    answer = true;
+    await row(page, ferry.id).click();
+    await expect.poll(() => new URL(page.url()).pathname, SLOW).toBe(`/stories/${ferry.id}`);
+    expect(dialogs).toHaveLength(1);
+    await page.close();
+  }, 90_000);
+
   it('had no uncaught errors in either page', () => {
     expect(browser.errors.map((error) => error.message)).toEqual([]);
   });

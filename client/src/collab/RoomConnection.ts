@@ -25,6 +25,19 @@ import { LocalCopyTracker } from './localCopy.ts';
 import { type SaveState, SaveTracker } from './saveStatus.ts';
 
 /**
+ * Errors of local copies that failed to open. y-indexeddb chains on its failed open in its own
+ * constructor without handling the failure; this room handles it (`localCopy: 'unavailable'`, the
+ * status bar says so), so those chained rejections are not errors of the page.
+ */
+const localCopyOpenFailures = new WeakSet<object>();
+if (typeof window !== 'undefined') {
+  window.addEventListener('unhandledrejection', (event) => {
+    const { reason } = event;
+    if (typeof reason === 'object' && reason !== null && localCopyOpenFailures.has(reason)) event.preventDefault();
+  });
+}
+
+/**
  * `connecting`: first attempt of this page; `connected`: socket open and synced;
  * `reconnecting`: lost (or never reached) the server and trying again; `offline`: the browser says
  * there is no network; `closed`: the server ended the room for good (see `RoomStatus.closed`).
@@ -131,7 +144,9 @@ export class RoomConnection {
     this.localCopyTracker = new LocalCopyTracker(this.persistence, this.yDoc, () => this.refresh());
     this.persistence._db.then(
       (db) => db.addEventListener('versionchange', this.onLocalCopyDeleted),
-      () => undefined,
+      (error: unknown) => {
+        if (typeof error === 'object' && error !== null) localCopyOpenFailures.add(error);
+      },
     );
     this.snapshot = this.computeStatus();
 

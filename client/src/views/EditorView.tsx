@@ -30,7 +30,7 @@ import { type RefusalNotice, useStorySession } from '../hooks/useStorySession.ts
 import { useUsers } from '../hooks/useUsers.ts';
 import { DownloadMenu } from '../importExport/DownloadMenu.tsx';
 import { roleLabel } from '../roles.ts';
-import { followLink } from '../router.ts';
+import { followLink, guardLeaving } from '../router.ts';
 import { ReviewView } from '../workflow/ReviewView.tsx';
 import { useWorkflow } from '../workflow/useWorkflow.ts';
 import { WorkflowLayer } from '../workflow/WorkflowLayer.tsx';
@@ -228,7 +228,21 @@ function SessionWorkspace({
       if (session.body.hasUnsavedChanges && !status.localCopyUpToDate) event.preventDefault();
     };
     window.addEventListener('beforeunload', onBeforeUnload);
-    return () => window.removeEventListener('beforeunload', onBeforeUnload);
+    // The same question before a link inside the app (another story, the story list) is followed.
+    // While connected, what is unconfirmed is already on its way (the socket sends it before it
+    // closes), so only changes made offline without a local copy are at risk.
+    const removeGuard = guardLeaving(() => {
+      const atRisk = [session.body, session.notes].some(
+        (room) => room.hasUnsavedChanges && !room.status.localCopyUpToDate && room.status.connection !== 'connected',
+      );
+      return atRisk
+        ? 'Some of your changes to this story have not reached the server, and this browser could not keep a local copy of them. Leave anyway and lose them?'
+        : null;
+    });
+    return () => {
+      window.removeEventListener('beforeunload', onBeforeUnload);
+      removeGuard();
+    };
   }, [session]);
 
   useEffect(() => {
