@@ -42,6 +42,16 @@ interface PendingUpdate {
   /** The connection that sent it, or the server. */
   origin: CollabConnection | typeof SERVER_ORIGIN;
   userId: string | null;
+  /**
+   * The `validate` hook refused it for lacking dependencies while earlier updates were still being
+   * stored: it is judged again once they are applied (it may build on them), before it is stored.
+   */
+  revalidate: boolean;
+  /**
+   * Already in the document: a change Yjs made by itself while applying others' (it deletes
+   * formatting marks made redundant). Stored like any other, then only sent out.
+   */
+  applied: boolean;
   done: { resolve: () => void; reject: (error: unknown) => void };
 }
 
@@ -67,11 +77,43 @@ export class ClientIdTaken extends Error {
   }
 }
 
+/** Rejects an update that was refused (its connection is already closed with `updateRefused`). */
+class UpdateRefused extends Error {
+  constructor() {
+    super('the update was refused');
+    this.name = 'UpdateRefused';
+  }
+}
+
 /** Thrown to reject the updates of a batch that could not be stored. */
 export class StorageFailure extends Error {
   constructor(cause: unknown) {
     super('the update could not be stored', { cause });
     this.name = 'StorageFailure';
+  }
+}
+
+/**
+ * Refused updates held per connection until its sync step 2 arrives (count and bytes); past either,
+ * the refusal stands at once.
+ */
+const MAX_HELD_UPDATES = 64;
+const MAX_HELD_BYTES = 1024 * 1024;
+
+/**
+ * Whether `update` builds on structs or deletes what `doc` does not have (applied, Yjs would keep
+ * it pending). Costs a copy of the document: only asked about updates the `validate` hook refused.
+ */
+function lacksDependencies(doc: Y.Doc, update: Uint8Array): boolean {
+  const scratch = new Y.Doc({ gc: doc.gc });
+  try {
+    Y.applyUpdate(scratch, Y.encodeStateAsUpdate(doc));
+    Y.applyUpdate(scratch, update);
+    return scratch.store.pendingStructs !== null || scratch.store.pendingDs !== null;
+  } catch {
+    return false;
+  } finally {
+    scratch.destroy();
   }
 }
 
@@ -100,6 +142,20 @@ export class Room {
   /** Client ids already checked to belong to a user (ownership never changes). */
   private readonly clientOwners = new Map<number, string>();
   private queue: PendingUpdate[] = [];
+  /**
+   * Connections closed for an update refused when its turn came: what they sent after it (already
+   * queued) is dropped, not stored. What they sent before it was judged on its own.
+   */
+  private readonly refusedConnections = new WeakSet<CollabConnection>();
+  /**
+   * Connections that started the sync handshake (sent their step 1) and whose step 2 (their answer
+   * to ours: everything they changed while away) has not arrived yet, with the updates held until
+   * it does because they build on something the room lacks. A stock provider sends a new change the
+   * moment its socket opens, before that step 2, and the change may build on what it carries.
+   */
+  private readonly catchingUp = new Map<CollabConnection, { updates: Uint8Array[]; bytes: number }>();
+  /** Connections whose sync step 2 has arrived. */
+  private readonly caughtUp = new WeakSet<CollabConnection>();
   private flushing: Promise<void> | null = null;
   /** Sequence number of the last stored update that is applied to `doc`. */
   lastSeq: number;
@@ -161,6 +217,7 @@ export class Room {
     const clientIds = this.connections.get(conn);
     if (clientIds === undefined) return;
     this.connections.delete(conn);
+    this.catchingUp.delete(conn);
     if (clientIds.size > 0) awarenessProtocol.removeAwarenessStates(this.awareness, [...clientIds], null);
   }
 
@@ -185,12 +242,23 @@ export class Room {
         const syncType = decoding.readVarUint(decoder);
         const payload = decoding.readVarUint8Array(decoder);
         if (syncType === SyncMessageType.step1) {
+          if (!this.caughtUp.has(conn) && !this.catchingUp.has(conn))
+            this.catchingUp.set(conn, { updates: [], bytes: 0 });
           const reply = encoding.createEncoder();
           encoding.writeVarUint(reply, MessageType.sync);
           encoding.writeVarUint(reply, SyncMessageType.step2);
           encoding.writeVarUint8Array(reply, Y.encodeStateAsUpdate(this.doc, payload));
           conn.send(encoding.toUint8Array(reply));
-        } else if (syncType === SyncMessageType.step2 || syncType === SyncMessageType.update) {
+        } else if (syncType === SyncMessageType.step2) {
+          const held = this.catchingUp.get(conn);
+          this.catchingUp.delete(conn);
+          this.caughtUp.add(conn);
+          this.receiveUpdate(conn, payload);
+          // Judged again now that what they may build on is queued before them.
+          for (const update of held?.updates ?? []) {
+            if (this.connections.has(conn)) this.receiveUpdate(conn, update);
+          }
+        } else if (syncType === SyncMessageType.update) {
           this.receiveUpdate(conn, payload);
         } else {
           throw new RangeError(`unknown sync message type ${syncType}`);
@@ -226,13 +294,29 @@ export class Room {
       this.refuse(conn, `a ${conn.role} cannot change the ${this.key.part} of this story`);
       return;
     }
+    let revalidate = false;
     if (adds) {
       const refusal = this.hooks.validate?.(this, conn, update) ?? null;
       if (refusal !== null) {
-        this.refusedUpdates += 1;
-        this.hooks.onRefused?.(this, conn, refusal);
-        this.drop(conn, CloseCode.updateRefused, truncateReason(refusal));
-        return;
+        // An update that builds on something the room lacks may build on what is on its way: the
+        // sender's sync step 2, or its earlier updates still being stored.
+        const incomplete = lacksDependencies(this.doc, update);
+        const held = incomplete ? this.catchingUp.get(conn) : undefined;
+        if (
+          held !== undefined &&
+          held.updates.length < MAX_HELD_UPDATES &&
+          held.bytes + update.length <= MAX_HELD_BYTES
+        ) {
+          held.updates.push(update);
+          held.bytes += update.length;
+          return;
+        }
+        // Judged again in its turn, once the updates queued before it are applied.
+        if (incomplete && this.flushing !== null) revalidate = true;
+        else {
+          this.refuseUpdate(conn, refusal);
+          return;
+        }
       }
     }
     if (!adds) {
@@ -242,7 +326,8 @@ export class Room {
       else this.enqueue(null, conn, conn.user.id, [], null).catch(() => undefined);
       return;
     }
-    this.enqueue(update, conn, conn.user.id, clientIds, deletes).catch((error: unknown) => {
+    this.enqueue(update, conn, conn.user.id, clientIds, deletes, { revalidate }).catch((error: unknown) => {
+      if (error instanceof UpdateRefused) return;
       if (error instanceof ClientIdTaken) {
         this.refusedUpdates += 1;
         this.hooks.onRefused?.(this, conn, error.message);
@@ -254,6 +339,13 @@ export class Room {
       this.log.error({ err: error, room: this.name, conn: conn.id }, 'update not stored');
       this.drop(conn, CloseCode.storageUnavailable, 'update could not be stored; retrying');
     });
+  }
+
+  /** Refuses an update the `validate` hook rejected: counted, audited, the socket closed with 4422. */
+  private refuseUpdate(conn: CollabConnection, reason: string): void {
+    this.refusedUpdates += 1;
+    this.hooks.onRefused?.(this, conn, reason);
+    this.drop(conn, CloseCode.updateRefused, truncateReason(reason));
   }
 
   /**
@@ -325,9 +417,10 @@ export class Room {
     userId: string | null,
     clientIds: number[],
     deletes: Uint8Array | null,
+    { revalidate = false, applied = false }: { revalidate?: boolean; applied?: boolean } = {},
   ): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ update, origin, userId, clientIds, deletes, done: { resolve, reject } });
+      this.queue.push({ update, origin, userId, clientIds, deletes, revalidate, applied, done: { resolve, reject } });
       this.flushing ??= this.flush();
     });
   }
@@ -339,11 +432,37 @@ export class Room {
   private async flush(): Promise<void> {
     // Let messages that arrived in the same tick join this batch.
     await new Promise<void>((resolve) => setImmediate(resolve));
+    /** Senders whose updates could not be stored in this flush. */
+    const notStored = new Set<PendingUpdate['origin']>();
     while (this.queue.length > 0) {
       const queued = this.queue;
       this.queue = [];
       const batch: PendingUpdate[] = [];
-      for (const pending of queued) {
+      for (const [index, pending] of queued.entries()) {
+        if (pending.origin !== SERVER_ORIGIN && this.refusedConnections.has(pending.origin)) {
+          // Sent after a refused update of the same connection, which it may build on.
+          pending.done.reject(new UpdateRefused());
+          continue;
+        }
+        if (pending.revalidate && pending.origin !== SERVER_ORIGIN && pending.update !== null) {
+          if (notStored.has(pending.origin)) {
+            // What it builds on may be what failed: the client resends both (not a refusal).
+            pending.done.reject(new StorageFailure(new Error('an earlier update was not stored')));
+            continue;
+          }
+          if (batch.some((earlier) => earlier.update !== null)) {
+            // Judged once the updates before it are applied: the next batch starts with it.
+            this.queue = queued.slice(index).concat(this.queue);
+            break;
+          }
+          const refusal = this.hooks.validate?.(this, pending.origin, pending.update) ?? null;
+          if (refusal !== null) {
+            this.refusedConnections.add(pending.origin);
+            this.refuseUpdate(pending.origin, refusal);
+            pending.done.reject(new UpdateRefused());
+            continue;
+          }
+        }
         let foreign: number[];
         try {
           foreign = await this.foreignClientIds(pending);
@@ -369,6 +488,7 @@ export class Room {
         } catch (error) {
           const failure = new StorageFailure(error);
           const failed = new Set(updates.map((pending) => pending.origin));
+          for (const origin of failed) notStored.add(origin);
           for (const pending of batch) {
             if (failed.has(pending.origin)) pending.done.reject(failure);
             else this.settle(pending);
@@ -379,7 +499,8 @@ export class Room {
       // Stored: now other instances may see them too.
       if (this.outbox !== null) for (const pending of updates) this.outbox.update(pending.update as Uint8Array);
       for (const pending of batch) {
-        if (pending.update !== null) {
+        if (pending.applied && pending.update !== null) this.sendUpdate(pending.update, null);
+        else if (pending.update !== null) {
           try {
             Y.applyUpdate(this.doc, pending.update, pending.origin);
           } catch (error) {
@@ -514,15 +635,29 @@ export class Room {
   }
 
   private readonly broadcastDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin === null || origin === undefined) {
+      // Every change here comes with an origin, except one Yjs made by itself while applying an
+      // update (it deletes formatting marks made redundant). Durable before visible holds for it
+      // too: stored first, sent out after (else a restart forgets what clients already have).
+      this.enqueue(update, SERVER_ORIGIN, null, [], null, { applied: true }).catch((error: unknown) =>
+        this.log.error({ err: error, room: this.name }, 'a change made by Yjs could not be stored'),
+      );
+      return;
+    }
+    this.sendUpdate(update, origin);
+  };
+
+  /** Sends an update to every connection but `except` (its sender). */
+  private sendUpdate(update: Uint8Array, except: unknown): void {
     const encoder = encoding.createEncoder();
     encoding.writeVarUint(encoder, MessageType.sync);
     encoding.writeVarUint(encoder, SyncMessageType.update);
     encoding.writeVarUint8Array(encoder, update);
     const message = encoding.toUint8Array(encoder);
     for (const conn of this.connections.keys()) {
-      if (conn !== origin) conn.send(message);
+      if (conn !== except) conn.send(message);
     }
-  };
+  }
 
   private readonly onAwarenessUpdate = (
     { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
