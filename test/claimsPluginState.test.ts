@@ -8,17 +8,28 @@
  */
 import type { Node as ProseMirrorNode } from 'prosemirror-model';
 import { EditorState, TextSelection, type Transaction } from 'prosemirror-state';
+import { Mapping } from 'prosemirror-transform';
+import type { DecorationSet } from 'prosemirror-view';
 import { describe, expect, it } from 'vitest';
-import { prosemirrorToYXmlFragment, ySyncPluginKey } from 'y-prosemirror';
+import { prosemirrorToYXmlFragment, ySyncPluginKey, yXmlFragmentToProseMirrorRootNode } from 'y-prosemirror';
 import * as Y from 'yjs';
 import { claimDecorations } from '../client/src/editor/claims/claimDecorations.ts';
 import { claimsPlugins } from '../client/src/editor/claims/claimsPlugin.ts';
 import { claimsPluginKey } from '../client/src/editor/claims/claimsState.ts';
 import { anchorEditorRange, sentenceAtCursor } from '../client/src/editor/claims/claimTarget.ts';
-import { type DrawnClaim, resolveClaims } from '../client/src/editor/claims/drawnClaims.ts';
+import {
+  ClaimResolver,
+  type DrawnClaim,
+  inStoryOrder,
+  isPlaced,
+  mapClaims,
+  resolveClaims,
+} from '../client/src/editor/claims/drawnClaims.ts';
 import { needsSourceDecorations, sentencesNeedingSource } from '../client/src/editor/claims/needsSource.ts';
-import { anchorRange, flattenBody } from '../shared/anchors.ts';
+import { changedRanges, diffStepMap } from '../client/src/editor/remoteTransaction.ts';
+import { anchorRange, flattenBody, resolveAnchor } from '../shared/anchors.ts';
 import type { ClaimRecord } from '../shared/claims.ts';
+import { flattenProseMirror, offsetToPosition } from '../shared/proseMirrorText.ts';
 import { storySchema } from '../shared/schema.ts';
 import { prng } from './helpers/prng.ts';
 
@@ -261,6 +272,195 @@ describe('claims in the editor state', () => {
           ({ from, to }) => ({ from, to }),
         );
         expect(incremental, `seed ${seed}, step ${step}`).toEqual(full);
+      }
+    }
+  });
+});
+
+/** A decoration set as comparable data: range and attributes of each decoration, in order. */
+function drawnDecorations(set: DecorationSet): { from: number; to: number; attrs: Record<string, string> }[] {
+  return set
+    .find()
+    .map((decoration) => ({
+      from: decoration.from,
+      to: decoration.to,
+      // Inline decorations keep their attributes on `type.attrs` (not public API, stable for years).
+      attrs: (decoration as unknown as { type: { attrs: Record<string, string> } }).type.attrs,
+    }))
+    .sort((a, b) => a.from - b.from || a.to - b.to);
+}
+
+/** A random range of text inside one textblock of `doc`, or null. */
+function randomTextRange(doc: ProseMirrorNode, random: () => number): { from: number; to: number } | null {
+  const blocks: { start: number; size: number }[] = [];
+  doc.descendants((node, pos) => {
+    if (node.isTextblock && node.content.size > 1) blocks.push({ start: pos + 1, size: node.content.size });
+    return !node.isTextblock;
+  });
+  const block = blocks[Math.floor(random() * blocks.length)];
+  if (block === undefined) return null;
+  const from = block.start + Math.floor(random() * (block.size - 1));
+  const to = Math.min(block.start + block.size, from + 1 + Math.floor(random() * 30));
+  return { from, to };
+}
+
+const STATUSES: ClaimRecord['status'][] = ['unverified', 'in-review', 'verified', 'disputed', 'false'];
+
+describe('drawing claims again only where something changed', () => {
+  it('gives the highlights and needs-a-source marks a full redraw gives, through random edits, resolves and activations', () => {
+    const pieces = ['a', 'aa', ' said ', 'Officials told reporters. ', '. ', '“three quoted words here”', 'x'];
+    for (let seed = 1; seed <= 30; seed++) {
+      const random = prng(seed);
+      const doc = storyDoc([...STORY, ...STORY.map((text) => `More: ${text}`)]);
+      const initial: DrawnClaim[] = [];
+      for (let i = 0; i < 12; i++) {
+        const range = randomTextRange(doc, random);
+        const status = STATUSES[Math.floor(random() * STATUSES.length)];
+        if (range !== null) initial.push({ id: `c${i}`, record: record(`c${i}`, status, random() < 0.2), ...range });
+      }
+      let state = stateWith(doc, inStoryOrder(initial));
+      let next = 12;
+      for (let step = 0; step < 40; step++) {
+        const choice = random();
+        const current = pluginState(state);
+        let tr = state.tr;
+        if (choice < 0.5) {
+          const size = state.doc.content.size;
+          const pos = 1 + Math.floor(random() * (size - 1));
+          const $pos = state.doc.resolve(pos);
+          if (!$pos.parent.isTextblock) continue;
+          const kind = random();
+          if (kind < 0.5) tr = tr.insertText(pieces[Math.floor(random() * pieces.length)] as string, pos);
+          else if (kind < 0.85) tr = tr.delete(pos, Math.min($pos.end(), pos + 1 + Math.floor(random() * 12)));
+          else if (kind < 0.93) tr = tr.split(pos);
+          else if ($pos.start() > 2) tr = tr.join($pos.before());
+          if (!tr.docChanged) continue;
+          // Half of the edits arrive as a colleague's (a whole-document replacement).
+          if (random() < 0.5) tr = remoteReplace(state, tr.doc);
+        } else if (choice < 0.8) {
+          // A resolve: some claims move, change status or go; a new one comes.
+          const claims = current.claims.flatMap((claim): DrawnClaim[] => {
+            const roll = random();
+            if (roll < 0.1) return [];
+            if (roll < 0.25) {
+              const range = randomTextRange(state.doc, random);
+              return [range === null ? { ...claim, from: null, to: null } : { ...claim, ...range }];
+            }
+            if (roll < 0.4) {
+              const status = STATUSES[Math.floor(random() * STATUSES.length)];
+              return [{ ...claim, record: record(claim.id, status, random() < 0.3) }];
+            }
+            return [claim];
+          });
+          const range = randomTextRange(state.doc, random);
+          if (range !== null && random() < 0.5) claims.push({ id: `c${next}`, record: record(`c${next++}`), ...range });
+          tr = tr.setMeta(claimsPluginKey, { type: 'resolved', claims: inStoryOrder(claims) });
+        } else {
+          const ids = current.claims.map((claim) => claim.id);
+          const id = random() < 0.2 ? null : (ids[Math.floor(random() * ids.length)] ?? null);
+          tr = tr.setMeta(claimsPluginKey, { type: 'activate', id });
+        }
+        state = state.apply(tr);
+        const now = pluginState(state);
+        const where = `seed ${seed}, step ${step}`;
+        expect(drawnDecorations(now.decorations), where).toEqual(
+          drawnDecorations(claimDecorations(state.doc, now.claims, now.activeId)),
+        );
+        expect(sentencesNeedingSource(now.needsSource), where).toEqual(
+          sentencesNeedingSource(needsSourceDecorations(state.doc, now.claims)),
+        );
+        expect(
+          now.claims.map((claim) => claim.id),
+          where,
+        ).toEqual(inStoryOrder(now.claims).map((claim) => claim.id));
+      }
+    }
+  });
+
+  it('keeps the claims an edit does not move, and the list when it moves none', () => {
+    const doc = storyDoc();
+    let state = stateWith(doc, [placed(doc, 'claim-vote', 'seven to two'), placed(doc, 'claim-mayor', MAYOR)]);
+    const [vote, mayor] = pluginState(state).claims;
+    // Typed between the two claims: the first stays the same object, the second moves.
+    state = state.apply(state.tr.insertText('Indeed, ', rangeOf(state.doc, MAYOR).from));
+    expect(pluginState(state).claims[0]).toBe(vote);
+    expect(pluginState(state).claims[1]).not.toBe(mayor);
+    // Typed after both: nothing moves, and the list is the same.
+    const claims = pluginState(state).claims;
+    state = state.apply(state.tr.insertText('!', state.doc.content.size - 1));
+    expect(pluginState(state).claims).toBe(claims);
+  });
+});
+
+describe('resolving only the claims an edit may have moved', () => {
+  /** Every claim resolved the way the server does (flat text), as editor ranges. */
+  function resolvedAsOnServer(yBody: Y.XmlFragment, doc: ProseMirrorNode, records: ClaimRecord[]) {
+    const flat = flattenBody(yBody);
+    const flatEditor = flattenProseMirror(doc);
+    return records.map((claim) => {
+      const range = resolveAnchor(yBody.doc as Y.Doc, flat, claim);
+      return range === null
+        ? { id: claim.id, from: null, to: null }
+        : {
+            id: claim.id,
+            from: offsetToPosition(flatEditor, range.from),
+            to: offsetToPosition(flatEditor, range.to),
+          };
+    });
+  }
+
+  const byId = (claims: readonly { id: string; from: number | null; to: number | null }[]) =>
+    [...claims].map(({ id, from, to }) => ({ id, from, to })).sort((a, b) => a.id.localeCompare(b.id));
+
+  it('equals resolving every claim, through random edits of the body (seeded)', () => {
+    const texts = ['a', 'aa', 'e', ' ', 'said', 'x y'];
+    for (let seed = 1; seed <= 40; seed++) {
+      const random = prng(seed);
+      const yDoc = new Y.Doc({ gc: false });
+      const yBody = yDoc.getXmlFragment('body');
+      prosemirrorToYXmlFragment(storyDoc([...STORY, 'Aaaa aaa. Said, said said.']), yBody);
+      let doc = yXmlFragmentToProseMirrorRootNode(yBody, storySchema);
+      const records: ClaimRecord[] = [];
+      for (let i = 0; i < 14; i++) {
+        const flat = flattenBody(yBody);
+        const from = Math.floor(random() * (flat.text.length - 1));
+        const anchor = anchorRange(flat, from, Math.min(flat.text.length, from + 1 + Math.floor(random() * 25)));
+        if (anchor !== null) records.push({ ...record(`c${i}`), ...anchor });
+      }
+      const recordMap = new Map(records.map((claim) => [claim.id, claim]));
+      const resolver = new ClaimResolver(yBody);
+      let claims = resolver.resolveAll(records, doc);
+      expect(claims && byId(claims)).toEqual(byId(resolvedAsOnServer(yBody, doc, records)));
+      for (let step = 0; step < 30; step++) {
+        // One edit inside one text node, as a keystroke, a deletion or a paste is.
+        const blocks = yBody.toArray() as Y.XmlElement[];
+        const block = blocks[Math.floor(random() * blocks.length)] as Y.XmlElement;
+        const text = block.get(0) as Y.XmlText;
+        const index = Math.floor(random() * (text.length + 1));
+        if (random() < 0.6 || text.length < 2) text.insert(index, texts[Math.floor(random() * texts.length)] as string);
+        else text.delete(Math.min(index, text.length - 1), 1 + Math.floor(random() * Math.min(6, text.length - index)));
+        const before = doc;
+        doc = yXmlFragmentToProseMirrorRootNode(yBody, storySchema);
+        // As the plugin does: map every claim through the edit (one replaced range), then resolve
+        // again those in the changed text node and those the edit came near.
+        const mapping = new Mapping([diffStepMap(before, doc)]);
+        const mapped = mapClaims(claims ?? [], mapping);
+        const edited = changedRanges(mapping);
+        const wasPlaced = new Set((claims ?? []).filter(isPlaced).map((claim) => claim.id));
+        const near = (drawn: DrawnClaim) =>
+          isPlaced(drawn)
+            ? edited.some((range) => drawn.from <= range.to && drawn.to >= range.from)
+            : wasPlaced.has(drawn.id);
+        const again = records
+          .filter(
+            (claim) =>
+              resolver.touches(claim, new Set([text])) || mapped.some((drawn) => drawn.id === claim.id && near(drawn)),
+          )
+          .map((claim) => claim.id);
+        claims = resolver.resolveSome(recordMap, again, mapped, doc);
+        expect(claims && byId(claims), `seed ${seed}, step ${step}`).toEqual(
+          byId(resolvedAsOnServer(yBody, doc, records)),
+        );
       }
     }
   });

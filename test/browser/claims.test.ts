@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type * as Y from 'yjs';
 import type { StorySummary } from '../../shared/api.ts';
 import {
   type BrowserFixture,
@@ -21,7 +22,16 @@ import {
   storyText,
   TEST_RESULTS_DIR,
 } from '../helpers/browser.ts';
-import { api, createStory, login, startTestServer, type TestServer, type TestUser } from '../helpers/testServer.ts';
+import { connectClient } from '../helpers/collabClient.ts';
+import {
+  api,
+  createStory,
+  login,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+  tokenFor,
+} from '../helpers/testServer.ts';
 
 // The machine running the suite may have two cores shared with other suites: wait generously,
 // and never assert on how long anything took.
@@ -362,6 +372,70 @@ describe('claims and sources in two browsers', () => {
     await expect.poll(() => panel(pageB).locator('.claim-item-text').allTextContents(), SLOW).toEqual([MASTER]);
     await panel(pageB).locator('.filter-chip[data-filter="all"]').click();
     await expect.poll(() => panel(pageB).locator('.claim-item').count(), SLOW).toBe(6);
+  }, 60_000);
+
+  it("highlights stay on their claims' exact text while Alice and a colleague type next to them", async () => {
+    // Carol, a reporter, types from a stock Yjs client in Node.
+    const carol = await server.addUser('carol', { name: 'Carol Reporter' });
+    const aliceCookie = await login(server.url, 'alice', alice.password);
+    const member = await api(
+      server.url,
+      'PUT',
+      `/api/stories/${story.id}/members/${carol.user.id}`,
+      { cookie: aliceCookie },
+      { role: 'reporter' },
+    );
+    expect(member.status).toBe(200);
+    const client = connectClient(server.collabUrl, story.id, 'body', { token: await tokenFor(server.url, carol) });
+    try {
+      await client.synced;
+      // A "." typed before the vote claim's last character (its "."): inside the claim in Yjs, though
+      // the text alone ("two.." either way) cannot tell which of the two dots is new.
+      const texts = (client.doc.getXmlFragment('body').toArray() as Y.XmlElement[]).map(
+        (block) => block.get(0) as Y.XmlText,
+      );
+      const voteText = texts.find((text) => text.toString().includes(VOTE));
+      if (voteText === undefined) throw new Error('the vote is not in the story');
+      voteText.insert(voteText.toString().indexOf(VOTE) + VOTE.length - 1, '.');
+      // Alice types "." before the port claim's final "." in her editor: y-prosemirror writes it
+      // after that dot into Yjs (it compares texts), so it is outside the claim for everyone.
+      await clickAfterStoryChar(pageA, PORT, PORT.length - 2);
+      await pageA.keyboard.type('.');
+      for (const page of [pageA, pageB]) {
+        await expect.poll(() => storyText(page), SLOW).toContain('seven to two..');
+        await expect.poll(() => storyText(page), SLOW).toContain('starts in May..');
+      }
+      const claims = await api<{ claims: { id: string; text: string }[] }>(
+        server.url,
+        'GET',
+        `/api/stories/${story.id}/claims`,
+        { cookie: bobCookie },
+      );
+      const wanted = Object.fromEntries(claims.body.claims.map((claim) => [claim.id, claim.text]));
+      expect(Object.values(wanted)).toContain(`${VOTE.slice(0, -1)}..`);
+      expect(Object.values(wanted)).toContain(PORT);
+      for (const page of [pageA, pageB]) {
+        await expect
+          .poll(
+            () =>
+              editor(page).evaluate((element) => {
+                const copy = element.cloneNode(true) as HTMLElement;
+                for (const cursor of copy.querySelectorAll('.ProseMirror-yjs-cursor')) cursor.remove();
+                const shown: Record<string, string> = {};
+                for (const mark of copy.querySelectorAll<HTMLElement>('.claim-mark')) {
+                  for (const id of (mark.dataset.claims ?? '').split(' ')) {
+                    shown[id] = (shown[id] ?? '') + mark.textContent;
+                  }
+                }
+                return shown;
+              }),
+            SLOW,
+          )
+          .toEqual(wanted);
+      }
+    } finally {
+      client.destroy();
+    }
   }, 60_000);
 
   it('had no uncaught errors in either page', () => {
