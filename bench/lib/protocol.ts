@@ -17,6 +17,8 @@ export type ChildRequest =
   | { id: number; op: 'memory' }
   | { id: number; op: 'flush' }
   | { id: number; op: 'accounts'; count: number }
+  | { id: number; op: 'roomCount' }
+  | { id: number; op: 'heapSnapshot'; file: string }
   | { id: number; op: 'close' };
 
 /** `process.memoryUsage()` of a server child right after a full garbage collection. */
@@ -24,6 +26,11 @@ export interface MemoryAfterGc {
   rss: number;
   heapUsed: number;
   external: number;
+  /**
+   * Resident bytes of V8's young generation (new space): empty after a full GC, but V8 grows it
+   * with the allocation rate and gives it back seconds later, so RSS swings by tens of MiB with it.
+   */
+  youngBytes: number;
 }
 
 /** Server child → parent. */
@@ -36,6 +43,13 @@ export interface DocStats {
   logEntries: number;
   encodedBytes: number;
   storedText?: string;
+  /**
+   * A bare `Y.applyUpdate` of the document's encoded state into a new `Y.Doc` (same `gc` as the
+   * server's), timed in the server process: the first run, and the median of the five after it.
+   * Only where the server keeps documents (Sourcedesk).
+   */
+  bareApplyFirstMs?: number;
+  bareApplyMs?: number;
 }
 
 /** Where load clients connect. */

@@ -19,11 +19,12 @@
  */
 import { createServer } from 'node:http';
 import { join } from 'node:path';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import type { WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
 import * as Y from 'yjs';
 import type { ServerOptions } from '../../server/config.ts';
-import type { Account, ChildReply, ChildRequest, MemoryAfterGc, ServerKind } from './protocol.ts';
+import type { Account, ChildReply, ChildRequest, DocStats, MemoryAfterGc, ServerKind } from './protocol.ts';
 
 const kind = process.argv[2] as ServerKind;
 const dataDir = process.env.DATA_DIR ?? '';
@@ -102,15 +103,20 @@ async function startSourcedesk(): Promise<Started> {
       const doc = new Y.Doc({ gc: false });
       if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot);
       for (const entry of stored.updates) Y.applyUpdate(doc, entry.data);
-      const result = {
+      const encoded = Y.encodeStateAsUpdate(doc);
+      const bare = bareApplyMs(encoded);
+      const result: DocStats = {
         storedBytes,
         logEntries: stored.updates.length,
-        encodedBytes: Y.encodeStateAsUpdate(doc).byteLength,
+        encodedBytes: encoded.byteLength,
         storedText: doc.getText(request.textName).toString(),
+        bareApplyFirstMs: bare.firstMs,
+        bareApplyMs: bare.medianMs,
       };
       doc.destroy();
       return result;
     }
+    if (request.op === 'roomCount') return app.rooms.loadedRoomCount;
     if (request.op === 'close') {
       // As `sourcedesk serve` on SIGTERM: rooms store what is pending and compact, then the store.
       await app.close();
@@ -146,6 +152,8 @@ async function startYws(): Promise<Started> {
       const doc = docs.get(request.room);
       return { storedBytes: 0, logEntries: 0, encodedBytes: doc ? Y.encodeStateAsUpdate(doc).byteLength : 0 };
     }
+    // Without persistence y-websocket-server never drops a document; with it, once the last client left.
+    if (request.op === 'roomCount') return docs.size;
     const ldb = (getPersistence() as { provider?: LeveldbLike } | null)?.provider;
     if (ldb && (request.op === 'flush' || request.op === 'close')) {
       // y-leveldb runs its reads and writes one after another on a single promise chain: a cheap
@@ -167,6 +175,7 @@ async function startHocuspocus(): Promise<Started> {
       const doc = server.hocuspocus.documents.get(request.room);
       return { storedBytes: 0, logEntries: 0, encodedBytes: doc ? Y.encodeStateAsUpdate(doc).byteLength : 0 };
     }
+    if (request.op === 'roomCount') return server.hocuspocus.documents.size;
     return null;
   };
   return { port: server.address.port, handle };
@@ -195,7 +204,7 @@ async function startRelay(): Promise<Started> {
     });
   });
   const port = await listen(server);
-  return { port, handle: async () => null };
+  return { port, handle: async (request) => (request.op === 'roomCount' ? rooms.size : null) };
 }
 
 function listen(server: ReturnType<typeof createServer>): Promise<number> {
@@ -209,6 +218,29 @@ function listen(server: ReturnType<typeof createServer>): Promise<number> {
   });
 }
 
+/**
+ * A bare `Y.applyUpdate` of `encoded` into a new document (as the body's: `gc: false`), six times:
+ * the first (whatever the JIT has seen so far) and the median of the other five.
+ */
+function bareApplyMs(encoded: Uint8Array): { firstMs: number; medianMs: number } {
+  const times: number[] = [];
+  for (let run = 0; run < 6; run++) {
+    const doc = new Y.Doc({ gc: false });
+    const started = performance.now();
+    Y.applyUpdate(doc, encoded);
+    times.push(performance.now() - started);
+    doc.destroy();
+  }
+  const rest = times.slice(1).sort((a, b) => a - b);
+  return { firstMs: times[0] ?? Number.NaN, medianMs: rest[Math.floor(rest.length / 2)] ?? Number.NaN };
+}
+
+/** A heap snapshot after a full GC, written to `file`. */
+async function heapSnapshot(file: string): Promise<string> {
+  await memoryAfterGc();
+  return writeHeapSnapshot(file);
+}
+
 /** Memory once garbage is collected (the child runs with --expose-gc), so deltas are not GC noise. */
 async function memoryAfterGc(): Promise<MemoryAfterGc> {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -216,7 +248,10 @@ async function memoryAfterGc(): Promise<MemoryAfterGc> {
   await new Promise((resolve) => setTimeout(resolve, 50));
   gc?.();
   const { rss, heapUsed, external } = process.memoryUsage();
-  return { rss, heapUsed, external };
+  const youngBytes = getHeapSpaceStatistics()
+    .filter((space) => space.space_name === 'new_space' || space.space_name === 'new_large_object_space')
+    .reduce((sum, space) => sum + space.physical_space_size, 0);
+  return { rss, heapUsed, external, youngBytes };
 }
 
 async function main(): Promise<void> {
@@ -232,7 +267,12 @@ async function main(): Promise<void> {
             : null;
   if (started === null) throw new Error(`unknown server kind ${kind}`);
   process.on('message', (message: ChildRequest) => {
-    (message.op === 'memory' ? memoryAfterGc() : started.handle(message))
+    (message.op === 'memory'
+      ? memoryAfterGc()
+      : message.op === 'heapSnapshot'
+        ? heapSnapshot(message.file)
+        : started.handle(message)
+    )
       .then((result) => {
         send({ type: 'reply', id: message.id, result });
         if (message.op === 'close') setTimeout(() => process.exit(0), 10);

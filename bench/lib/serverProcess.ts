@@ -3,12 +3,22 @@
  * memory from /proc, so neither the load generator nor the bench itself is counted.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerOptions } from '../../server/config.ts';
-import type { Account, ChildReply, ChildRequest, DocStats, MemoryAfterGc, ServerKind, Target } from './protocol.ts';
+import { formatSummary, nowUs, readProfile, summarizeProfile } from './cpuProfile.ts';
+import {
+  type Account,
+  type ChildReply,
+  type ChildRequest,
+  type DocStats,
+  type MemoryAfterGc,
+  SERVER_LABELS,
+  type ServerKind,
+  type Target,
+} from './protocol.ts';
 
 const CHILD = fileURLToPath(new URL('./serverChild.ts', import.meta.url));
 /** Linux clock ticks per second (`getconf CLK_TCK`), the unit of /proc/<pid>/stat times. */
@@ -21,6 +31,16 @@ export interface ProcStats {
   /** Peak resident set size (VmHWM). */
   peakRssBytes: number;
 }
+
+/**
+ * `--profile=DIR` (run.ts) sets these: every server child then runs with `node --cpu-prof` into
+ * DIR (sampling every BENCH_SERVER_PROF_INTERVAL µs, default 1000), and each one's profile is
+ * summarised over its row's measured span when it stops.
+ */
+export const profileDir = (): string | undefined => process.env.BENCH_SERVER_PROF;
+
+/** Summaries of the server profiles taken so far (with `--profile`), in the order the rows ran. */
+export const profileReports: { title: string; file: string; text: string }[] = [];
 
 export function procStats(pid: number): ProcStats {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -75,12 +95,20 @@ export class ServerProcess {
     options: { sourcedesk?: Partial<ServerOptions> } = {},
   ): Promise<ServerProcess> {
     const dir = dataDir ?? mkdtempSync(join(tmpdir(), `sourcedesk-bench-${kind}-`));
+    const profiles = profileDir();
+    const interval = process.env.BENCH_SERVER_PROF_INTERVAL;
     const child = fork(CHILD, [kind], {
       execArgv: [
         '--import',
         'tsx',
         '--expose-gc',
-        ...(process.env.BENCH_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROF}`] : []),
+        ...(profiles === undefined
+          ? []
+          : [
+              '--cpu-prof',
+              `--cpu-prof-dir=${profiles}`,
+              ...(interval === undefined ? [] : [`--cpu-prof-interval=${interval}`]),
+            ]),
       ],
       env: {
         ...process.env,
@@ -112,6 +140,22 @@ export class ServerProcess {
     );
   }
 
+  /** What the row calls this process (the title of its profile summary). */
+  label = '';
+  /** The measured spans of the row, monotonic µs (each gets its own profile summary). */
+  private readonly windows: { name: string; fromUs: number; toUs?: number }[] = [];
+
+  /** A measured part of the row starts (for the profile summary); `name` tells spans apart. */
+  markStart(name = ''): void {
+    this.windows.push({ name, fromUs: nowUs() });
+  }
+
+  /** The measured part of the row that started last ends. */
+  markEnd(): void {
+    const last = this.windows.at(-1);
+    if (last !== undefined) last.toUs = nowUs();
+  }
+
   get pid(): number {
     return this.child.pid ?? 0;
   }
@@ -128,6 +172,16 @@ export class ServerProcess {
     });
   }
 
+  /** Writes a heap snapshot of the server (after a full GC) to `file`. */
+  async heapSnapshot(file: string): Promise<string> {
+    return (await this.request({ op: 'heapSnapshot', file })) as string;
+  }
+
+  /** Documents (rooms) the server holds in memory now. */
+  roomCount(): Promise<number> {
+    return this.request({ op: 'roomCount' }) as Promise<number>;
+  }
+
   /** Sourcedesk: `count` new accounts with API tokens. */
   accounts(count: number): Promise<Account[]> {
     return this.request({ op: 'accounts', count }) as Promise<Account[]>;
@@ -140,6 +194,36 @@ export class ServerProcess {
 
   memory(): Promise<MemoryAfterGc> {
     return this.request({ op: 'memory' }) as Promise<MemoryAfterGc>;
+  }
+
+  /**
+   * Memory after a full GC once it has stopped moving: a process that has just started keeps
+   * handing start-up memory back to the system for several seconds (Sourcedesk's RSS falls by
+   * 30–50 MiB some 5–10 s after it listens, whatever is collected), which would swamp a per-story
+   * figure. Readings every second from `minMs` on; returns once three in a row agree within
+   * 0.5 MiB (RSS outside V8's young generation, and heap + external), or the last one at `maxMs`.
+   */
+  async settledMemory(minMs: number, maxMs: number): Promise<MemoryAfterGc> {
+    const started = performance.now();
+    const readings: MemoryAfterGc[] = [];
+    const close = (a: number, b: number) => Math.abs(a - b) < 512 * 1024;
+    for (;;) {
+      const elapsed = performance.now() - started;
+      if (elapsed >= minMs) {
+        const reading = await this.memory();
+        readings.push(reading);
+        const last = readings.slice(-3);
+        const steady =
+          last.length === 3 &&
+          last.every(
+            (other) =>
+              close(other.rss - other.youngBytes, reading.rss - reading.youngBytes) &&
+              close(other.heapUsed + other.external, reading.heapUsed + reading.external),
+          );
+        if (steady || elapsed >= maxMs) return reading;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
   }
 
   docStats(room: string, textName: string): Promise<DocStats> {
@@ -161,7 +245,36 @@ export class ServerProcess {
         this.child.kill('SIGKILL');
         await this.exited;
       }
+      this.reportProfile();
     }
     if (!options.keepData) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  /** With `--profile`: names the child's `.cpuprofile` after its row and summarises its measured span. */
+  private reportProfile(): void {
+    const dir = profileDir();
+    // A process without a measured span (one that only made the stories) is not summarised.
+    if (dir === undefined || this.windows.length === 0) return;
+    // `--cpu-prof` writes one profile per thread (`CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile`);
+    // the main thread is thread 0 (tsx's module loader runs on another).
+    const name = readdirSync(dir).find((file) => file.includes(`.${this.pid}.0.`) && file.endsWith('.cpuprofile'));
+    // None after a SIGKILL: the profile is written at exit.
+    if (name === undefined) return;
+    const title = this.label || SERVER_LABELS[this.kind];
+    const slug = title.replace(/[^A-Za-z0-9=.-]+/g, '-').replace(/^-|-$/g, '');
+    const file = join(dir, `${slug}.${this.pid}.cpuprofile`);
+    renameSync(join(dir, name), file);
+    const profile = readProfile(file);
+    for (const span of this.windows) {
+      const summary = summarizeProfile(profile, {
+        fromUs: span.fromUs,
+        ...(span.toUs === undefined ? {} : { toUs: span.toUs }),
+        top: 15,
+      });
+      // An idle span (nobody typing) has nothing to show.
+      if (summary.busyMs < 5) continue;
+      const what = span.name === '' ? title : `${title}, ${span.name}`;
+      profileReports.push({ title: what, file, text: formatSummary(what, summary) });
+    }
   }
 }

@@ -7,7 +7,7 @@
  */
 import { loadavg } from 'node:os';
 import { LoadGroup, type LoadResult } from '../lib/loadGroup.ts';
-import type { ClientSpec, MemoryAfterGc, ServerKind } from '../lib/protocol.ts';
+import { type ClientSpec, type MemoryAfterGc, SERVER_LABELS, type ServerKind } from '../lib/protocol.ts';
 import { makeNewsroom, type Newsroom } from '../lib/rooms.ts';
 import { type ProcStats, ServerProcess } from '../lib/serverProcess.ts';
 
@@ -30,6 +30,7 @@ export interface LoadRun {
 }
 
 async function runLoad(
+  title: string,
   kind: ServerKind,
   threads: number,
   layout: (newsroom: Newsroom) => ClientSpec[],
@@ -38,6 +39,7 @@ async function runLoad(
   durationMs: number,
   concurrency: number,
   settleMs: number,
+  stableBaseline = false,
 ): Promise<LoadRun> {
   let server = await ServerProcess.start(kind);
   const group = new LoadGroup(threads);
@@ -49,16 +51,21 @@ async function runLoad(
       await server.stop({ keepData: true });
       server = await ServerProcess.start(kind, server.dataDir);
     }
-    // Let start-up settle (module loading, JIT, V8 handing back start-up memory) before the baseline.
-    await new Promise((resolve) => setTimeout(resolve, settleMs));
-    const baseline = await server.memory();
+    server.label = `${title} ${SERVER_LABELS[kind]}`;
+    // Let start-up settle (module loading, JIT, V8 handing back start-up memory) before the baseline;
+    // where memory per story is reported, until memory readings stop moving.
+    const baseline = stableBaseline
+      ? await server.settledMemory(settleMs, settleMs + 20_000)
+      : await new Promise((resolve) => setTimeout(resolve, settleMs)).then(() => server.memory());
     const specs = layout(newsroom);
     await group.connect(server.target, specs, concurrency);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const connectedMemory = await server.memory();
     const connected: ProcStats = server.stats();
+    server.markStart();
     const loadAtStart = loadavg()[0] ?? 0;
     const load = await group.run(durationMs);
+    server.markEnd();
     const end: ProcStats = server.stats();
     const endMemory = await server.memory();
     return {
@@ -87,6 +94,7 @@ export function fanout(
   options: { rate: number; durationMs: number; threads: number },
 ): Promise<LoadRun> {
   return runLoad(
+    `fan-out N=${clients}`,
     kind,
     options.threads,
     ({ rooms, tokens }) =>
@@ -111,6 +119,7 @@ export function manyStories(
   options: { rate: number; durationMs: number; threads: number; settleMs: number },
 ): Promise<LoadRun> {
   return runLoad(
+    `many stories S=${stories}`,
     kind,
     options.threads,
     ({ rooms, tokens }) =>
@@ -123,5 +132,6 @@ export function manyStories(
     options.durationMs,
     32,
     options.settleMs,
+    true,
   );
 }

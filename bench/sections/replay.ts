@@ -15,7 +15,7 @@ import type { ServerOptions } from '../../server/config.ts';
 import { hasState, loadTrace, type Trace, type TraceStep, traceToSteps } from '../../test/helpers/traces.ts';
 import { connectDoc, type DocClient } from '../lib/clients.ts';
 import { loopMonitor, loopStats } from '../lib/loop.ts';
-import type { LoopStats, ServerKind } from '../lib/protocol.ts';
+import { type LoopStats, SERVER_LABELS, type ServerKind } from '../lib/protocol.ts';
 import { makeNewsroom } from '../lib/rooms.ts';
 import { dirBytes, ServerProcess } from '../lib/serverProcess.ts';
 
@@ -50,10 +50,17 @@ export interface ReplayResult {
 }
 
 export interface ColdLoad {
-  /** Connect → the provider's first sync. */
+  /** The first client after a restart: connect → the provider's first sync. */
   syncedMs: number;
-  /** Connect → the whole text present (a server may sync before its store has loaded). */
+  /** The same: connect → the whole text present (a server may sync before its store has loaded). */
   completeMs: number;
+  /**
+   * The same server process once that client has left and the server has let the document go
+   * (unloaded after its grace period): the story is read from storage again, but by code that has
+   * run (JIT-compiled), as on a server that has been up a while. Connect → the whole text present;
+   * null where the server keeps the document in memory.
+   */
+  reopenedMs: number | null;
   textMatches: boolean;
   /** What the server keeps for the document (Sourcedesk: snapshot + log rows; LevelDB: its files). */
   storedBytes: number;
@@ -61,6 +68,14 @@ export interface ColdLoad {
   diskBytes: number;
   /** `Y.encodeStateAsUpdate` of the final document. */
   encodedBytes: number;
+  /**
+   * A bare `Y.applyUpdate` of the stored document's encoded state into a new `Y.Doc`, in the server
+   * process after the load (median of five after a first run; Sourcedesk only) and in the bench
+   * process (the encoded state of the writer's document, same way).
+   */
+  bareApplyServerMs: number | null;
+  bareApplyServerFirstMs: number | null;
+  bareApplyBenchMs: number;
 }
 
 /**
@@ -152,6 +167,30 @@ async function replayAgent(participant: Participant, steps: TraceStep[]): Promis
   }
 }
 
+/** Waits (up to `timeoutMs`) until the server holds no document; false if it still does. */
+async function roomsGone(server: ServerProcess, timeoutMs: number): Promise<boolean> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    if ((await server.roomCount()) === 0) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
+/** A bare `Y.applyUpdate` of `encoded` into a new document in this process: median of five after a first run. */
+function bareApplyMs(encoded: Uint8Array): number {
+  const times: number[] = [];
+  for (let run = 0; run < 6; run++) {
+    const doc = new Y.Doc({ gc: false });
+    const started = performance.now();
+    Y.applyUpdate(doc, encoded);
+    times.push(performance.now() - started);
+    doc.destroy();
+  }
+  const rest = times.slice(1).sort((a, b) => a - b);
+  return rest[Math.floor(rest.length / 2)] ?? Number.NaN;
+}
+
 async function loadTime(
   server: ServerProcess,
   room: string,
@@ -177,6 +216,7 @@ export async function replay(kind: ServerKind, traceName: string, options: { col
   const { trace, steps, expected } = prepare(traceName);
   const acks = kind === 'sourcedesk';
   let server = await ServerProcess.start(kind, undefined, REPLAY_OPTIONS);
+  server.label = `replay ${traceName} ${SERVER_LABELS[kind]}`;
   const participants: Participant[] = [];
   try {
     const agents = steps === null ? 1 : Math.max(...steps.map((step) => step.agent)) + 1;
@@ -194,6 +234,7 @@ export async function replay(kind: ServerKind, traceName: string, options: { col
     loop.enable();
     const cpuBefore = process.cpuUsage();
     const serverBefore = server.stats();
+    server.markStart();
     const started = performance.now();
     if (steps === null) {
       const writer = participants[0] as Participant;
@@ -231,13 +272,16 @@ export async function replay(kind: ServerKind, traceName: string, options: { col
       await server.flush();
       storedSeconds = (performance.now() - started) / 1000;
     }
+    server.markEnd();
     const serverAfter = server.stats();
     const cpu = process.cpuUsage(cpuBefore);
     loop.disable();
     const loadAtEnd = loadavg()[0] ?? 0;
     const finals = participants.map((p) => p.doc.getText(TEXT).toString());
+    const clients = participants.length;
 
-    const encodedBytes = Y.encodeStateAsUpdate(participants[0]?.doc ?? new Y.Doc()).byteLength;
+    const encoded = Y.encodeStateAsUpdate(participants[0]?.doc ?? new Y.Doc());
+    const encodedBytes = encoded.byteLength;
     const warm = await loadTime(server, room, expected.length);
     for (const participant of participants.splice(0)) {
       participant.client.destroy();
@@ -249,21 +293,38 @@ export async function replay(kind: ServerKind, traceName: string, options: { col
       await server.stop({ keepData: true });
       const diskBytes = dirBytes(dataDir);
       server = await ServerProcess.start(kind, dataDir, REPLAY_OPTIONS);
+      server.label = `cold load ${traceName} ${SERVER_LABELS[kind]}`;
+      server.markStart('first client after restart');
       const loaded = await loadTime(server, room, expected.length);
+      server.markEnd();
+      // The client has left: once the server has let the document go, it is read from storage again.
+      let reopened: { completeMs: number; text: string } | null = null;
+      if (await roomsGone(server, 30_000)) {
+        server.markStart('reopened after unload');
+        reopened = await loadTime(server, room, expected.length);
+        server.markEnd();
+      }
       const stats = await server.docStats(room, TEXT);
       cold = {
         syncedMs: loaded.syncedMs,
         completeMs: loaded.completeMs,
-        textMatches: loaded.text === expected && (stats.storedText ?? expected) === expected,
+        reopenedMs: reopened?.completeMs ?? null,
+        textMatches:
+          loaded.text === expected &&
+          (reopened?.text ?? expected) === expected &&
+          (stats.storedText ?? expected) === expected,
         storedBytes: kind === 'sourcedesk' ? stats.storedBytes : diskBytes,
         diskBytes,
         encodedBytes,
+        bareApplyServerMs: stats.bareApplyMs ?? null,
+        bareApplyServerFirstMs: stats.bareApplyFirstMs ?? null,
+        bareApplyBenchMs: bareApplyMs(encoded),
       };
     }
     return {
       kind,
       trace: traceName,
-      clients: participants.length,
+      clients,
       transactions: trace.txns.length,
       storedSeconds,
       convergedSeconds,
