@@ -1,13 +1,13 @@
 /**
- * The long hostile-input fuzz (`npm run fuzz`), outside the test suite: a member with write access
+ * The long hostile-input fuzz (`npm run fuzz:hostile`), outside the test suite: a member with write access
  * sends random corruptions of valid messages (updates, presence, sync step 1), random bytes and
  * random message types, one after another, at a story two honest clients are editing, for as long
  * as asked. Every so often it checks what the suite checks once: the socket closed only with a
  * named close code, the room holds exactly what the store holds, the honest clients still make a
  * round trip and have everything the room accepted. Prints a summary (and the seed to replay).
  *
- *   npm run fuzz                         20,000 messages, a random seed
- *   FUZZ_SEED=7 FUZZ_ITERATIONS=200000 npm run fuzz
+ *   npm run fuzz:hostile                 20,000 messages, a random seed
+ *   FUZZ_SEED=7 FUZZ_ITERATIONS=200000 npm run fuzz:hostile
  */
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';

@@ -7,7 +7,8 @@
 import * as Y from 'yjs';
 
 /** Nodes whose children are the story's inline text. */
-const TEXTBLOCKS = new Set(['paragraph', 'heading']);
+/** Textblock elements of the body (the editor's textblocks), as the flattening reads them. */
+export const TEXTBLOCKS: ReadonlySet<string> = new Set(['paragraph', 'heading']);
 /** Between two textblocks in the flat text. */
 export const BLOCK_SEPARATOR = '\n';
 /** A character standing for a non-text inline node (a hard break) in the flat text. */
@@ -94,7 +95,8 @@ function encodePosition(position: Y.RelativePosition): string {
   return btoa(binary);
 }
 
-function decodePosition(encoded: string): Y.RelativePosition | null {
+/** An encoded anchor end, decoded; `null` when it is not one. */
+export function decodePosition(encoded: string): Y.RelativePosition | null {
   try {
     const binary = atob(encoded);
     const bytes = new Uint8Array(binary.length);

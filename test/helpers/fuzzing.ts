@@ -1,4 +1,4 @@
-/** Building blocks of the hostile tests and the long fuzz (`npm run fuzz`). */
+/** Building blocks of the hostile tests and the long fuzz (`npm run fuzz:hostile`). */
 import * as Y from 'yjs';
 
 /** A scratch copy of a document's state whose next change is returned as one update from `clientId`. */

@@ -16,6 +16,7 @@
 import type { Node as ProseMirrorNode } from 'prosemirror-model';
 import type { Mapping } from 'prosemirror-transform';
 import * as Y from 'yjs';
+import { decodePosition, TEXTBLOCKS } from '../../../../shared/anchors.ts';
 import type { ClaimRecord, ClaimStatus } from '../../../../shared/claims.ts';
 
 export interface DrawnClaim {
@@ -61,21 +62,6 @@ function keptInStoryOrder(claims: DrawnClaim[]): DrawnClaim[] {
     if (storyOrder(claims[i - 1] as DrawnClaim, claims[i] as DrawnClaim) > 0) return claims.sort(storyOrder);
   }
   return claims;
-}
-
-/** Textblock elements of the body, as `shared/anchors.ts` flattens it (the editor's textblocks). */
-const TEXTBLOCKS = new Set(['paragraph', 'heading']);
-
-/** An encoded anchor end (see `shared/anchors.ts`), decoded; `null` when it is not one. */
-function decodePosition(encoded: string): Y.RelativePosition | null {
-  try {
-    const binary = atob(encoded);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return Y.decodeRelativePosition(bytes);
-  } catch {
-    return null;
-  }
 }
 
 /** A body textblock's text as `flattenBody` reads it (an embed is U+FFFC, an inline element "\n"). */
